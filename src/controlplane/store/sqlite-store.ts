@@ -1,0 +1,27 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from './schema.js';
+import { SqlStore } from './sql-store.js';
+
+/**
+ * Opens (creating if needed) the embedded SQLite store. WAL lets readers run while a writer
+ * commits; the busy timeout rides out a concurrent `warden apply`.
+ */
+export async function openSqliteStore(file: string): Promise<SqlStore> {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const database = new Sqlite(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('synchronous = NORMAL');
+  const store = new SqlStore(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
+  await store.migrate();
+  return store;
+}
+
+/** The default store file inside a data directory (`./.warden` unless `--data` says otherwise). */
+export function sqliteFileIn(dataDirectory: string): string {
+  return path.join(dataDirectory, 'warden.db');
+}

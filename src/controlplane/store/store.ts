@@ -1,0 +1,64 @@
+import type { Manifest, SourceRef } from '../../model/manifests/index.js';
+
+/** One manifest as applied: its validated content (defaults filled) and where it came from. */
+export interface StoredManifest {
+  /** `Kind/name`. */
+  readonly key: string;
+  readonly content: Manifest;
+  readonly source?: SourceRef;
+}
+
+/** A field that differs between two applied versions of one manifest. */
+export interface FieldChange {
+  /** Dotted path, e.g. `spec.grants[0].params.amount.max`. */
+  readonly field: string;
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+export interface ManifestDiff {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: readonly { readonly key: string; readonly changes: readonly FieldChange[] }[];
+}
+
+/** One `warden apply`: who put which policy in force, when, and what it changed. */
+export interface PolicyVersionRecord {
+  /** Sequence number, increasing with every apply. */
+  readonly id: number;
+  /** The snapshot content hash (`sha256:…`). */
+  readonly version: string;
+  readonly appliedAt: Date;
+  readonly appliedBy: string;
+  readonly message: string | undefined;
+  readonly diff: ManifestDiff;
+}
+
+export interface NewPolicyVersion {
+  readonly version: string;
+  readonly appliedAt: Date;
+  readonly appliedBy: string;
+  readonly message?: string;
+  readonly diff: ManifestDiff;
+  readonly manifests: readonly StoredManifest[];
+}
+
+/**
+ * The control plane's persistence. Implementations (SQLite embedded, PostgreSQL for
+ * scale-out) pass one conformance suite; nothing above this interface knows which it is.
+ */
+export interface Store {
+  /** Brings the schema up to date; safe to call on every start. */
+  migrate(): Promise<void>;
+  /** Records a new version atomically: the version row and all its manifests, or nothing. */
+  recordPolicyVersion(input: NewPolicyVersion): Promise<PolicyVersionRecord>;
+  /** The version in force now: the latest applied. */
+  currentPolicyVersion(): Promise<PolicyVersionRecord | undefined>;
+  /** The version that was in force at `time`: the latest applied at or before it. */
+  policyVersionAt(time: Date): Promise<PolicyVersionRecord | undefined>;
+  /** Newest first; `before` pages by id. */
+  listPolicyVersions(options?: { readonly limit?: number; readonly before?: number }): Promise<PolicyVersionRecord[]>;
+  /** The complete manifest set of one version, sorted by key. */
+  policyManifests(id: number): Promise<StoredManifest[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,37 @@
+import type { AgentManifest } from './agent.js';
+import type { ApiManifest } from './api.js';
+import type { SourceRef } from './common.js';
+import type { RoleManifest } from './role.js';
+import { AgentManifestSchema } from './agent.js';
+import { ApiManifestSchema } from './api.js';
+import { RoleManifestSchema } from './role.js';
+
+export * from './common.js';
+export * from './api.js';
+export * from './agent.js';
+export * from './role.js';
+
+/** One schema per kind; the schema is the documentation of the kind. */
+export const MANIFEST_SCHEMAS = {
+  Api: ApiManifestSchema,
+  Agent: AgentManifestSchema,
+  Role: RoleManifestSchema,
+} as const;
+
+export type ManifestKind = keyof typeof MANIFEST_SCHEMAS;
+export const MANIFEST_KINDS = Object.keys(MANIFEST_SCHEMAS) as ManifestKind[];
+export type Manifest = ApiManifest | AgentManifest | RoleManifest;
+
+/** A validated manifest folder, ready for the compiler. Sources are kept apart from the policy content. */
+export interface ManifestSet {
+  readonly apis: readonly ApiManifest[];
+  readonly agents: readonly AgentManifest[];
+  readonly roles: readonly RoleManifest[];
+  /** `Kind/name` → where it was defined; absent for manifests built in code. */
+  readonly sources?: ReadonlyMap<string, SourceRef>;
+}
+
+/** `Api/crm`: the key under which a manifest is known in sources, stores and diffs. */
+export function manifestKey(manifest: { kind: string; metadata: { name: string } }): string {
+  return `${manifest.kind}/${manifest.metadata.name}`;
+}

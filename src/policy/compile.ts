@@ -1,0 +1,266 @@
+import { defaultEffect, manifestKey, type AgentManifest, type ApiManifest, type Forbid, type Grant, type ManifestSet, type RoleManifest } from '../model/manifests/index.js';
+import { contentHash } from './content-hash.js';
+import { formatRuleRef, type Decision } from './decision.js';
+import type { Condition } from './evaluation.js';
+import { compileParamConstraint } from './param-constraint.js';
+import { joinPath } from './path-template.js';
+import { OperationRouter } from './router.js';
+import { parseRateLimit } from './rate-limit.js';
+import { selectOperations } from './operation-selector.js';
+import type { AccessTable, CompiledAgent, CompiledApi, CompiledForbid, CompiledGrant, CompiledOperation, RouteMatch, RuleRef, Snapshot } from './snapshot.js';
+import { compileTimeWindows, describeTimeWindows } from './time-window.js';
+
+/** Raised when manifests that skipped validation cannot be compiled. */
+export class CompileError extends Error {
+  override name = 'CompileError';
+}
+
+/**
+ * Compiles a validated manifest set into an immutable snapshot: routes into a radix tree,
+ * grants into per-operation decision tables, conditions into closures. Nothing is
+ * interpreted per request. The version is the hash of the policy content alone, so the same
+ * manifests in any order and from any files compile to the same version.
+ */
+export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapshot {
+  const apis = sortByName(set.apis);
+  const roles = sortByName(set.roles);
+  const agents = sortByName(set.agents);
+  // Operation order inside an Api carries no meaning, so it does not change the version.
+  const version = contentHash({
+    apis: apis.map((api) => ({ ...api, spec: { ...api.spec, operations: [...api.spec.operations].sort((a, b) => compareText(a.id, b.id)) } })),
+    roles,
+    agents,
+  });
+
+  const compiledApis = new Map<string, CompiledApi>();
+  const operations: CompiledOperation[] = [];
+  const operationsByApi = new Map<string, CompiledOperation[]>();
+  for (const api of apis) {
+    const compiledApi = compileApi(api);
+    compiledApis.set(api.metadata.name, compiledApi);
+    const own: CompiledOperation[] = [];
+    for (const declaration of [...api.spec.operations].sort((a, b) => compareText(a.id, b.id))) {
+      const operation: CompiledOperation = Object.freeze({
+        index: operations.length,
+        api: compiledApi,
+        id: declaration.id,
+        method: declaration.method,
+        path: declaration.path,
+        fullPath: joinPath(api.spec.basePath, declaration.path),
+        effect: declaration.effect ?? defaultEffect(declaration.method),
+        dataClasses: Object.freeze([...(declaration.dataClasses ?? api.spec.dataClasses)]),
+        parameters: Object.freeze(declaration.parameters.map((parameter) => Object.freeze({ ...parameter }))),
+        deprecated: declaration.deprecated,
+        summary: declaration.summary,
+      });
+      operations.push(operation);
+      own.push(operation);
+    }
+    operationsByApi.set(api.metadata.name, own);
+  }
+
+  const route = buildRouter(operations);
+  const roleTables = new Map<string, RoleTable>();
+  for (const role of roles) roleTables.set(role.metadata.name, compileRole(role, operationsByApi, version));
+
+  const tablesByRoleSet = new Map<string, AccessTable>();
+  const compiledAgents = new Map<string, CompiledAgent>();
+  for (const agent of agents) {
+    const roleNames = [...new Set(agent.spec.roles)].sort(compareText);
+    const key = roleNames.join('\u0000');
+    let access = tablesByRoleSet.get(key);
+    if (!access) {
+      access = mergeRoles(roleNames.map((name) => roleTableOf(roleTables, name, agent)));
+      tablesByRoleSet.set(key, access);
+    }
+    compiledAgents.set(agent.metadata.name, Object.freeze({
+      name: agent.metadata.name,
+      owner: agent.spec.owner,
+      purpose: agent.spec.purpose,
+      state: agent.spec.state,
+      roles: Object.freeze(roleNames),
+      regions: agent.spec.regions ? new Set(agent.spec.regions) : null,
+      access,
+    }));
+  }
+
+  return Object.freeze({
+    version,
+    compiledAt: (options.now ?? new Date()).toISOString(),
+    agents: compiledAgents,
+    apis: compiledApis,
+    operations: Object.freeze(operations),
+    route,
+  });
+}
+
+function compileApi(api: ApiManifest): CompiledApi {
+  const sunset = api.spec.lifecycle.sunset;
+  return Object.freeze({
+    name: api.metadata.name,
+    owner: api.spec.owner,
+    status: api.spec.lifecycle.status,
+    sunset,
+    sunsetAt: sunset === undefined ? undefined : Date.parse(`${sunset}T00:00:00Z`),
+    replacement: api.spec.lifecycle.replacement,
+    sensitivity: api.spec.sensitivity,
+    criticality: api.spec.criticality,
+    basePath: api.spec.basePath,
+  });
+}
+
+/** One radix tree over every operation of every API. */
+function buildRouter(operations: readonly CompiledOperation[]): (method: string, path: string) => RouteMatch | undefined {
+  const router = new OperationRouter<CompiledOperation>();
+  for (const operation of operations) {
+    const problem = router.add(operation);
+    if (problem) throw new CompileError(`${operation.api.name}.${operation.id}: ${problem.error}`);
+  }
+  return (method, path) => router.find(method, path);
+}
+
+interface RoleTable {
+  readonly grants: Map<number, CompiledGrant[]>;
+  readonly forbids: Map<number, CompiledForbid[]>;
+}
+
+function roleTableOf(tables: ReadonlyMap<string, RoleTable>, name: string, agent: AgentManifest): RoleTable {
+  const table = tables.get(name);
+  if (!table) throw new CompileError(`agent ${agent.metadata.name} names unknown role ${name}`);
+  return table;
+}
+
+function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, CompiledOperation[]>, version: string): RoleTable {
+  const table: RoleTable = { grants: new Map(), forbids: new Map() };
+  role.spec.grants.forEach((grant, index) => {
+    const ref = ruleRef(role, 'grant', index, grant.id);
+    const selected = selectAll(grant, operationsByApi, ref);
+    const conditions = grantConditions(grant, selected, ref);
+    const obligations = Object.freeze({
+      stepUp: grant.stepUp,
+      rateLimit: grant.rateLimit === undefined ? undefined : rateLimitOf(grant.rateLimit, ref),
+      response: grant.response,
+    });
+    for (const operation of selected) {
+      const allow: Decision = Object.freeze({
+        allowed: true,
+        reason: 'GRANTED',
+        message: `allowed by ${formatRuleRef(ref)}${grant.stepUp ? ' after human approval (step-up)' : ''}`,
+        api: operation.api.name,
+        operation: operation.id,
+        matched: ref,
+        failed: undefined,
+        obligations,
+        warnings: Object.freeze(deprecationWarnings(operation)),
+        alternatives: Object.freeze([]),
+        policyVersion: version,
+      });
+      push(table.grants, operation.index, Object.freeze({ ref, conditions, allow }));
+    }
+  });
+  role.spec.forbid.forEach((forbid, index) => {
+    const ref = ruleRef(role, 'forbid', index, forbid.id);
+    const selected = selectAll(forbid, operationsByApi, ref);
+    const conditions = paramConditions(forbid.params, selected, ref);
+    for (const operation of selected) push(table.forbids, operation.index, Object.freeze({ ref, conditions, reason: forbid.reason }));
+  });
+  return table;
+}
+
+function selectAll(rule: Grant | Forbid, operationsByApi: ReadonlyMap<string, CompiledOperation[]>, ref: RuleRef): CompiledOperation[] {
+  const operations = operationsByApi.get(rule.api);
+  if (!operations) throw new CompileError(`${formatRuleRef(ref)} names unknown api ${rule.api}`);
+  const selected = new Set<CompiledOperation>();
+  for (const selector of rule.operations) {
+    const selection = selectOperations(selector, operations);
+    if ('error' in selection) throw new CompileError(`${formatRuleRef(ref)}: ${selection.error}`);
+    for (const operation of selection.matched) selected.add(operation);
+  }
+  return [...selected];
+}
+
+/** Region, then time window, then parameters: the cheapest and broadest checks first. */
+function grantConditions(grant: Grant, operations: readonly CompiledOperation[], ref: RuleRef): readonly Condition[] {
+  const conditions: Condition[] = [];
+  if (grant.regions) {
+    const regions = new Set(grant.regions);
+    const listed = grant.regions.join(', ');
+    conditions.push((input) =>
+      input.region !== undefined && regions.has(input.region)
+        ? undefined
+        : { code: 'WARDEN_AUTHZ_REGION_NOT_ALLOWED', condition: 'region', message: `this grant applies only in ${listed}${input.region ? `, not ${input.region}` : ''}`, indeterminate: input.region === undefined },
+    );
+  }
+  if (grant.timeWindows) {
+    const inWindow = compileTimeWindows(grant.timeWindows);
+    const described = describeTimeWindows(grant.timeWindows);
+    conditions.push((input) =>
+      inWindow(input.time) ? undefined : { code: 'WARDEN_AUTHZ_OUTSIDE_TIME_WINDOW', condition: 'timeWindow', message: `this grant applies only ${described}`, indeterminate: false },
+    );
+  }
+  conditions.push(...paramConditions(grant.params, operations, ref));
+  return Object.freeze(conditions);
+}
+
+function paramConditions(params: Grant['params'], operations: readonly CompiledOperation[], ref: RuleRef): Condition[] {
+  const conditions: Condition[] = [];
+  for (const name of Object.keys(params ?? {}).sort(compareText)) {
+    const declaredType = operations.flatMap((operation) => operation.parameters).find((parameter) => parameter.name === name)?.type;
+    const compiled = compileParamConstraint(name, params![name]!, declaredType);
+    if ('error' in compiled) throw new CompileError(`${formatRuleRef(ref)} params.${name}: ${compiled.error}`);
+    conditions.push(compiled.condition);
+  }
+  return conditions;
+}
+
+function rateLimitOf(text: string, ref: RuleRef) {
+  const parsed = parseRateLimit(text);
+  if ('error' in parsed) throw new CompileError(`${formatRuleRef(ref)} rateLimit: ${parsed.error}`);
+  return Object.freeze(parsed);
+}
+
+function deprecationWarnings(operation: CompiledOperation): string[] {
+  const warnings: string[] = [];
+  const api = operation.api;
+  if (api.status === 'deprecated') {
+    const sunset = api.sunset ? `; calls stop on ${api.sunset}` : '';
+    const replacement = api.replacement ? `; move to ${api.replacement}` : '';
+    warnings.push(`API ${api.name} is deprecated${sunset}${replacement}`);
+  }
+  if (operation.deprecated) warnings.push(`operation ${api.name}.${operation.id} is deprecated`);
+  return warnings;
+}
+
+/** Forbids of every role apply to the agent; so do grants. Order is fixed by sorted role names. */
+function mergeRoles(tables: readonly RoleTable[]): AccessTable {
+  const grants = new Map<number, CompiledGrant[]>();
+  const forbids = new Map<number, CompiledForbid[]>();
+  for (const table of tables) {
+    for (const [index, list] of table.grants) for (const grant of list) push(grants, index, grant);
+    for (const [index, list] of table.forbids) for (const forbid of list) push(forbids, index, forbid);
+  }
+  const callable = [...grants.keys()]
+    .filter((index) => !(forbids.get(index) ?? []).some((forbid) => forbid.conditions.length === 0))
+    .sort((a, b) => a - b);
+  for (const list of grants.values()) Object.freeze(list);
+  for (const list of forbids.values()) Object.freeze(list);
+  return Object.freeze({ grants, forbids, callable: Object.freeze(callable) });
+}
+
+function ruleRef(role: RoleManifest, kind: RuleRef['kind'], index: number, id: string | undefined): RuleRef {
+  return Object.freeze(id === undefined ? { role: role.metadata.name, kind, index } : { role: role.metadata.name, kind, index, id });
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function sortByName<T extends { kind: string; metadata: { name: string } }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) => compareText(manifestKey(a), manifestKey(b)));
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

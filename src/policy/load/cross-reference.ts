@@ -1,0 +1,191 @@
+import { defaultEffect, type AgentManifest, type ApiManifest, type Forbid, type Grant, type HttpMethod, type ManifestSet, type OperationDeclaration, type RoleManifest } from '../../model/manifests/index.js';
+import { compileParamConstraint } from '../param-constraint.js';
+import { joinPath, parsePathTemplate } from '../path-template.js';
+import { parseRateLimit } from '../rate-limit.js';
+import { invalidResponseField } from '../response-rules.js';
+import { OperationRouter } from '../router.js';
+import { selectOperations } from '../operation-selector.js';
+import { isKnownTimezone } from '../time-window.js';
+import { suggestion } from './suggest.js';
+
+/** Reports a problem at a field of a manifest; the loader turns it into file:line. */
+export type Report = (manifest: { kind: string; metadata: { name: string } }, segments: (string | number)[], message: string, fix: string) => void;
+
+/**
+ * Checks what one schema cannot: references between manifests, uniqueness, routes that
+ * collide, and values that must parse (templates, rates, patterns, time zones).
+ */
+export function checkCrossReferences(set: ManifestSet, report: Report): void {
+  const apis = new Map(set.apis.map((api) => [api.metadata.name, api]));
+  const roles = new Set(set.roles.map((role) => role.metadata.name));
+  checkRoutes(set.apis, report);
+  for (const api of set.apis) checkApi(api, report);
+  for (const role of set.roles) checkRole(role, apis, report);
+  checkAgents(set.agents, roles, report);
+}
+
+function checkApi(api: ApiManifest, report: Report): void {
+  const spec = api.spec;
+  let url: URL | undefined;
+  try {
+    url = new URL(spec.upstream.url);
+  } catch {
+    report(api, ['spec', 'upstream', 'url'], `"${spec.upstream.url}" is not a URL`, 'write e.g. https://crm.internal.example:8443');
+  }
+  if (url && (url.username || url.password)) {
+    report(api, ['spec', 'upstream', 'url'], 'the upstream URL contains credentials', 'remove them from the URL and reference the secret in spec.upstream.auth.secret');
+  }
+  if (url && (url.search || url.hash)) report(api, ['spec', 'upstream', 'url'], 'the upstream URL has a query or fragment', 'give only scheme, host, port and an optional path prefix');
+  if (spec.upstream.auth?.type === 'header' && !spec.upstream.auth.header) {
+    report(api, ['spec', 'upstream', 'auth'], 'auth type "header" needs the header name', 'add header: X-Api-Key (or the header the upstream expects)');
+  }
+  if (spec.basePath !== '/' && spec.basePath.endsWith('/')) report(api, ['spec', 'basePath'], 'basePath must not end with "/"', `write ${spec.basePath.replace(/\/+$/, '')}`);
+  const basePath = parsePathTemplate(spec.basePath);
+  if ('error' in basePath || basePath.params.length > 0) report(api, ['spec', 'basePath'], `basePath "${spec.basePath}" is not a plain path`, 'use literal segments only, e.g. /crm');
+  if (spec.lifecycle.sunset !== undefined && !isCalendarDate(spec.lifecycle.sunset)) {
+    report(api, ['spec', 'lifecycle', 'sunset'], `"${spec.lifecycle.sunset}" is not a calendar date`, 'write YYYY-MM-DD');
+  }
+  const seenIds = new Map<string, number>();
+  spec.operations.forEach((operation, index) => {
+    const at = ['spec', 'operations', index];
+    const previous = seenIds.get(operation.id);
+    if (previous !== undefined) report(api, [...at, 'id'], `operation id "${operation.id}" is declared twice (also operations[${previous}])`, 'give each operation of an API its own id');
+    seenIds.set(operation.id, index);
+    checkOperationParameters(api, operation, at, report);
+  });
+}
+
+function checkOperationParameters(api: ApiManifest, operation: OperationDeclaration, at: (string | number)[], report: Report): void {
+  const template = parsePathTemplate(operation.path);
+  if ('error' in template) {
+    report(api, [...at, 'path'], `path "${operation.path}" ${template.error}`, 'write a template like /customers/{id}');
+    return;
+  }
+  const seen = new Set<string>();
+  operation.parameters.forEach((parameter, index) => {
+    const key = `${parameter.in}:${parameter.name}`;
+    if (seen.has(key)) report(api, [...at, 'parameters', index, 'name'], `parameter ${parameter.name} (in ${parameter.in}) is declared twice`, 'remove the duplicate');
+    seen.add(key);
+    if (parameter.in === 'path' && !template.params.includes(parameter.name)) {
+      report(api, [...at, 'parameters', index, 'name'], `path parameter ${parameter.name} is not in the path ${operation.path}`, `add {${parameter.name}} to the path, or set in: query`);
+    }
+  });
+  if (operation.effect === 'read' && defaultEffect(operation.method) === 'write' && operation.method !== 'POST') {
+    report(api, [...at, 'effect'], `${operation.method} changes state and cannot be declared effect: read`, 'remove effect, or set it to write');
+  }
+}
+
+/** Every operation of every API goes into one router, exactly as the compiler will build it. */
+function checkRoutes(apis: readonly ApiManifest[], report: Report): void {
+  const router = new OperationRouter<{ method: HttpMethod; fullPath: string; api: ApiManifest; index: number }>();
+  for (const api of apis) {
+    api.spec.operations.forEach((operation, index) => {
+      if ('error' in parsePathTemplate(operation.path)) return;
+      const problem = router.add({ method: operation.method, fullPath: joinPath(api.spec.basePath, operation.path), api, index });
+      if (!problem) return;
+      const other = problem.conflictsWith ? ` (operation ${problem.conflictsWith.api.spec.operations[problem.conflictsWith.index]?.id} of api ${problem.conflictsWith.api.metadata.name})` : '';
+      report(api, ['spec', 'operations', index, 'path'], `${problem.error}${other}`, 'give every operation its own method and path; two APIs need distinct base paths');
+    });
+  }
+}
+
+function checkRole(role: RoleManifest, apis: ReadonlyMap<string, ApiManifest>, report: Report): void {
+  const ids = new Set<string>();
+  const rules: [kind: 'grants' | 'forbid', rule: Grant | Forbid, index: number][] = [
+    ...role.spec.grants.map((grant, index) => ['grants', grant, index] as ['grants', Grant, number]),
+    ...role.spec.forbid.map((forbid, index) => ['forbid', forbid, index] as ['forbid', Forbid, number]),
+  ];
+  for (const [kind, rule, index] of rules) {
+    const at: (string | number)[] = ['spec', kind, index];
+    if (rule.id !== undefined) {
+      if (ids.has(rule.id)) report(role, [...at, 'id'], `rule id "${rule.id}" is used twice in this role`, 'give each grant and forbid of a role its own id');
+      ids.add(rule.id);
+    }
+    const api = apis.get(rule.api);
+    if (!api) {
+      report(role, [...at, 'api'], `api "${rule.api}" is not defined`, suggestion(rule.api, [...apis.keys()], 'api'));
+      continue;
+    }
+    const operationIds = api.spec.operations.map((operation) => operation.id);
+    const selected = new Set<OperationDeclaration>();
+    rule.operations.forEach((selector, selectorIndex) => {
+      const selection = selectOperations(selector, api.spec.operations);
+      if ('error' in selection) {
+        const fix = selection.fix || (selector.includes(' ') ? `check the glob against the paths of api ${api.metadata.name}` : suggestion(selector, operationIds, 'operation'));
+        const where = selector.includes(' ') ? 'in' : 'by';
+        report(role, [...at, 'operations', selectorIndex], `${selection.error} ${where} api ${api.metadata.name}`, fix);
+      } else {
+        for (const operation of selection.matched) selected.add(operation);
+      }
+    });
+    checkParams(role, rule, [...selected], at, report);
+    if (kind === 'grants') checkGrantExtras(role, rule as Grant, at, report);
+  }
+}
+
+function checkParams(role: RoleManifest, rule: Grant | Forbid, selected: OperationDeclaration[], at: (string | number)[], report: Report): void {
+  if (!rule.params || selected.length === 0) return;
+  const declared = selected.flatMap((operation) => operation.parameters);
+  for (const [name, constraint] of Object.entries(rule.params)) {
+    const parameter = declared.find((candidate) => candidate.name === name);
+    const fieldAt = [...at, 'params', name];
+    if (!parameter) {
+      const names = [...new Set(declared.map((candidate) => candidate.name))];
+      report(role, fieldAt, `no selected operation of api ${rule.api} declares a parameter "${name}"`, names.length > 0 ? suggestion(name, names, 'parameter') : `declare it under the operation's parameters in api ${rule.api}`);
+      continue;
+    }
+    if (constraint.rangeEnd !== undefined && !declared.some((candidate) => candidate.name === constraint.rangeEnd)) {
+      report(role, [...fieldAt, 'rangeEnd'], `rangeEnd names "${constraint.rangeEnd}", which no selected operation declares`, suggestion(constraint.rangeEnd, [...new Set(declared.map((candidate) => candidate.name))], 'parameter'));
+    }
+    const compiled = compileParamConstraint(name, constraint, parameter.type);
+    if ('error' in compiled) report(role, fieldAt, compiled.error, compiled.fix);
+  }
+}
+
+function checkGrantExtras(role: RoleManifest, grant: Grant, at: (string | number)[], report: Report): void {
+  if (grant.rateLimit !== undefined) {
+    const parsed = parseRateLimit(grant.rateLimit);
+    if ('error' in parsed) report(role, [...at, 'rateLimit'], parsed.error, 'write e.g. 100/s, 5/min, 1000/hour or "10/s burst 20"');
+  }
+  grant.timeWindows?.forEach((window, index) => {
+    if (!isKnownTimezone(window.timezone)) report(role, [...at, 'timeWindows', index, 'timezone'], `"${window.timezone}" is not a known time zone`, 'use an IANA zone such as Europe/Berlin or America/New_York');
+    if (window.start === window.end) report(role, [...at, 'timeWindows', index, 'end'], 'the window is empty (start equals end)', 'set end after start; for the whole day use 00:00 to 24:00');
+  });
+  if (grant.response) {
+    const invalid = invalidResponseField(grant.response);
+    if (invalid) report(role, [...at, 'response', invalid.list, invalid.index], `"${invalid.path}" is not a field path`, 'write dotted field names such as customer.email or items[].ssn');
+    if (grant.response.allow && grant.response.drop) {
+      report(role, [...at, 'response', 'drop'], 'drop has no effect next to allow (allow already removes every other field)', 'keep allow and mask, remove drop');
+    }
+  }
+}
+
+function checkAgents(agents: readonly AgentManifest[], roles: ReadonlySet<string>, report: Report): void {
+  const owners = new Map<string, string>();
+  for (const agent of agents) {
+    agent.spec.roles.forEach((role, index) => {
+      if (!roles.has(role)) report(agent, ['spec', 'roles', index], `role "${role}" is not defined`, suggestion(role, [...roles], 'role'));
+      if (agent.spec.roles.indexOf(role) !== index) report(agent, ['spec', 'roles', index], `role "${role}" is listed twice`, 'remove the duplicate');
+    });
+    agent.spec.credentials.forEach((credential, index) => {
+      let key: string;
+      if (credential.type === 'apiKey') key = `apiKey ${credential.id}`;
+      else if (credential.type === 'jwt') key = `jwt ${credential.issuer} ${credential.subject}`;
+      else {
+        if (!credential.fingerprint && !credential.spiffeId) {
+          report(agent, ['spec', 'credentials', index], 'an mtls binding needs a certificate fingerprint or a SPIFFE id', 'add fingerprint: sha256:<hex> or spiffeId: spiffe://trust-domain/path');
+          return;
+        }
+        key = `mtls ${credential.fingerprint ?? ''} ${credential.spiffeId ?? ''}`;
+      }
+      const owner = owners.get(key);
+      if (owner !== undefined) report(agent, ['spec', 'credentials', index], `this credential is already bound to agent ${owner}`, 'a credential identifies exactly one agent; issue a separate one');
+      else owners.set(key, agent.metadata.name);
+    });
+  }
+}
+
+function isCalendarDate(text: string): boolean {
+  const time = Date.parse(`${text}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().startsWith(text);
+}

@@ -1,0 +1,100 @@
+import type { AgentState, CriticalityLevel, HttpMethod, ParameterDeclaration, ResponseRules, Sensitivity } from '../model/manifests/index.js';
+import type { Decision } from './decision.js';
+import type { Condition } from './evaluation.js';
+import type { RateLimit } from './rate-limit.js';
+
+/** Where a rule came from: `role-name/grants[2]` (or its id), stable across manifest reordering of other roles. */
+export interface RuleRef {
+  readonly role: string;
+  readonly kind: 'grant' | 'forbid';
+  readonly index: number;
+  readonly id?: string;
+}
+
+export interface CompiledApi {
+  readonly name: string;
+  readonly owner: string;
+  readonly status: 'active' | 'deprecated' | 'retired';
+  /** Epoch ms of the sunset day's start (UTC), if any. */
+  readonly sunsetAt: number | undefined;
+  readonly sunset: string | undefined;
+  readonly replacement: string | undefined;
+  readonly sensitivity: Sensitivity;
+  readonly criticality: CriticalityLevel;
+  readonly basePath: string;
+}
+
+export interface CompiledOperation {
+  /** Position in `Snapshot.operations`, the key of every per-operation table. */
+  readonly index: number;
+  readonly api: CompiledApi;
+  readonly id: string;
+  readonly method: HttpMethod;
+  /** Template relative to the base path, as declared. */
+  readonly path: string;
+  /** Template including the base path, as agents call it. */
+  readonly fullPath: string;
+  readonly effect: 'read' | 'write';
+  readonly dataClasses: readonly string[];
+  readonly parameters: readonly ParameterDeclaration[];
+  readonly deprecated: boolean;
+  readonly summary: string | undefined;
+}
+
+export interface CompiledGrant {
+  readonly ref: RuleRef;
+  readonly conditions: readonly Condition[];
+  /** Decided once at compile time per operation: allow decisions carry no per-request data. */
+  readonly allow: Decision;
+}
+
+export interface CompiledForbid {
+  readonly ref: RuleRef;
+  /** Empty: the forbid always applies. */
+  readonly conditions: readonly Condition[];
+  readonly reason: string | undefined;
+}
+
+/** Everything one set of roles may and may not do, per operation index. */
+export interface AccessTable {
+  readonly grants: ReadonlyMap<number, readonly CompiledGrant[]>;
+  readonly forbids: ReadonlyMap<number, readonly CompiledForbid[]>;
+  /** Operations with a grant and no unconditional forbid: the candidates for alternatives. */
+  readonly callable: readonly number[];
+}
+
+export interface CompiledAgent {
+  readonly name: string;
+  readonly owner: string;
+  readonly purpose: string;
+  readonly state: AgentState;
+  readonly roles: readonly string[];
+  readonly regions: ReadonlySet<string> | null;
+  readonly access: AccessTable;
+}
+
+export interface RouteMatch {
+  readonly operation: CompiledOperation;
+  readonly params: Readonly<Record<string, string | undefined>>;
+}
+
+export interface GrantObligations {
+  readonly stepUp: boolean;
+  readonly rateLimit: RateLimit | undefined;
+  readonly response: ResponseRules | undefined;
+}
+
+/**
+ * The compiled, immutable policy the data plane evaluates. Built by `compile()`, swapped
+ * whole, never edited: a change of policy is a new snapshot with a new version.
+ */
+export interface Snapshot {
+  /** `sha256:` + hex of the canonical policy content; equal content, equal version. */
+  readonly version: string;
+  readonly compiledAt: string;
+  readonly agents: ReadonlyMap<string, CompiledAgent>;
+  readonly apis: ReadonlyMap<string, CompiledApi>;
+  readonly operations: readonly CompiledOperation[];
+  /** Finds the operation for a method and canonical path. */
+  route(method: string, path: string): RouteMatch | undefined;
+}
