@@ -8,61 +8,85 @@ export type AlternativeTarget =
 
 const MAX_ALTERNATIVES = 3;
 
+interface Scored {
+  readonly operation: CompiledOperation;
+  readonly score: number;
+  readonly sameApi: boolean;
+  readonly similarPath: boolean;
+}
+
 /**
  * The operations this agent may call that are closest to what it asked for: same API first,
  * then shared data classes, then similar path and method. The basis of helpful denials, so an
- * agent can recover on its own instead of retrying the same forbidden call.
+ * agent can recover on its own instead of retrying the same forbidden call. Runs on denials
+ * only, over precomputed segments, keeping just the best three.
  */
 export function findAlternatives(snapshot: Snapshot, agent: CompiledAgent, target: AlternativeTarget, time: number): Alternative[] {
   const targetOperation = 'operation' in target ? target.operation : undefined;
   const method = targetOperation ? targetOperation.method : (target as { method: string }).method;
-  const segments = splitPath(targetOperation ? targetOperation.fullPath : (target as { path: string }).path);
-  const scored: { operation: CompiledOperation; score: number; why: string[] }[] = [];
-  for (const index of agent.access.callable) {
-    const candidate = snapshot.operations[index]!;
+  const segments = targetOperation ? targetOperation.segments : (target as { path: string }).path.split('/').filter(Boolean);
+  const best: Scored[] = [];
+  const callable = agent.access.callable;
+  for (let i = 0; i < callable.length; i++) {
+    const candidate = snapshot.operations[callable[i]!]!;
     if (candidate === targetOperation) continue;
     const api = candidate.api;
     if (api.status === 'retired' || (api.sunsetAt !== undefined && time >= api.sunsetAt)) continue;
-    const why: string[] = [];
-    let score = 0;
-    if (targetOperation ? api === targetOperation.api : underBasePath(segments, api.basePath)) {
-      score += 4;
-      why.push('same API');
-    }
+    const sameApi = targetOperation ? api === targetOperation.api : underBasePath(segments, api.basePath);
+    let score = sameApi ? 4 : 0;
+    let shared = 0;
     if (targetOperation) {
-      const shared = candidate.dataClasses.filter((dataClass) => targetOperation.dataClasses.includes(dataClass));
-      if (shared.length > 0) {
-        score += 2 * Math.min(2, shared.length);
-        why.push(`also ${shared.join(', ')}`);
-      }
+      shared = sharedCount(candidate.dataClasses, targetOperation.dataClasses);
+      score += 2 * Math.min(2, shared);
       if (candidate.effect === targetOperation.effect) score += 1;
     }
     if (candidate.method === method) score += 1;
-    const similarity = pathSimilarity(segments, splitPath(candidate.fullPath));
-    if (similarity >= 0.5) why.push('similar path');
+    const similarity = pathSimilarity(segments, candidate.segments);
     score += 3 * similarity;
-    if (score >= 1) scored.push({ operation: candidate, score, why });
+    if (score < 1) continue;
+    insertBest(best, { operation: candidate, score, sameApi, similarPath: similarity >= 0.5 });
   }
-  scored.sort((a, b) => b.score - a.score || a.operation.index - b.operation.index);
-  return scored.slice(0, MAX_ALTERNATIVES).map(({ operation, why }) => {
-    const alternative: Alternative = {
-      api: operation.api.name,
-      operation: operation.id,
-      method: operation.method,
-      path: operation.fullPath,
-      effect: operation.effect,
-      why: why.length > 0 ? why.join('; ') : 'callable by this agent',
-    };
-    return operation.summary ? { ...alternative, summary: operation.summary } : alternative;
-  });
+  return best.map((entry) => toAlternative(entry, targetOperation));
 }
 
-function splitPath(path: string): string[] {
-  return path.split('/').filter(Boolean);
+/** Keeps `best` sorted (score, then catalogue order) and at most MAX_ALTERNATIVES long. */
+function insertBest(best: Scored[], entry: Scored): void {
+  let position = best.length;
+  while (position > 0) {
+    const above = best[position - 1]!;
+    if (above.score > entry.score || (above.score === entry.score && above.operation.index < entry.operation.index)) break;
+    position--;
+  }
+  if (position >= MAX_ALTERNATIVES) return;
+  best.splice(position, 0, entry);
+  if (best.length > MAX_ALTERNATIVES) best.pop();
+}
+
+function toAlternative({ operation, sameApi, similarPath }: Scored, target: CompiledOperation | undefined): Alternative {
+  const shared = target ? operation.dataClasses.filter((dataClass) => target.dataClasses.includes(dataClass)) : [];
+  const why: string[] = [];
+  if (sameApi) why.push('same API');
+  if (shared.length > 0) why.push(`also ${shared.join(', ')}`);
+  if (similarPath) why.push('similar path');
+  const alternative: Alternative = {
+    api: operation.api.name,
+    operation: operation.id,
+    method: operation.method,
+    path: operation.fullPath,
+    effect: operation.effect,
+    why: why.length > 0 ? why.join('; ') : 'callable by this agent',
+  };
+  return operation.summary ? { ...alternative, summary: operation.summary } : alternative;
+}
+
+function sharedCount(a: readonly string[], b: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < a.length; i++) if (b.includes(a[i]!)) count++;
+  return count;
 }
 
 function underBasePath(segments: readonly string[], basePath: string): boolean {
-  const base = splitPath(basePath);
+  const base = basePath.split('/').filter(Boolean);
   return base.length > 0 && base.every((segment, index) => segments[index] === segment);
 }
 
@@ -70,15 +94,27 @@ function underBasePath(segments: readonly string[], basePath: string): boolean {
 function pathSimilarity(a: readonly string[], b: readonly string[]): number {
   const longest = Math.max(a.length, b.length);
   if (longest === 0) return 1;
+  const shortest = Math.min(a.length, b.length);
   let prefix = 0;
-  while (prefix < Math.min(a.length, b.length) && segmentsMatch(a[prefix]!, b[prefix]!)) prefix++;
-  const wordsA = new Set(a.filter((segment) => !segment.includes('{')));
-  const wordsB = new Set(b.filter((segment) => !segment.includes('{')));
-  const union = new Set([...wordsA, ...wordsB]).size;
-  const shared = [...wordsA].filter((word) => wordsB.has(word)).length;
-  return 0.6 * (prefix / longest) + 0.4 * (union === 0 ? 0 : shared / union);
+  while (prefix < shortest && segmentsMatch(a[prefix]!, b[prefix]!)) prefix++;
+  let literalsA = 0;
+  let shared = 0;
+  for (let i = 0; i < a.length; i++) {
+    const segment = a[i]!;
+    if (isParameter(segment)) continue;
+    literalsA++;
+    if (b.includes(segment)) shared++;
+  }
+  let literalsB = 0;
+  for (let i = 0; i < b.length; i++) if (!isParameter(b[i]!)) literalsB++;
+  const union = literalsA + literalsB - shared;
+  return 0.6 * (prefix / longest) + 0.4 * (union <= 0 ? 0 : shared / union);
+}
+
+function isParameter(segment: string): boolean {
+  return segment.charCodeAt(0) === 123; // {
 }
 
 function segmentsMatch(a: string, b: string): boolean {
-  return a === b || a.startsWith('{') || b.startsWith('{');
+  return a === b || isParameter(a) || isParameter(b);
 }

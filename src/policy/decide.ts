@@ -1,9 +1,9 @@
 import { ERROR_CODES, type ErrorCode } from '../model/errors.js';
 import { findAlternatives } from './alternatives.js';
-import { formatRuleRef, type Decision } from './decision.js';
+import { formatRuleRef, type Alternative, type Decision } from './decision.js';
 import type { ConditionFailure, EvaluationInput } from './evaluation.js';
 import { isCanonicalPath } from './path-template.js';
-import type { CompiledGrant, RuleRef, Snapshot } from './snapshot.js';
+import type { CompiledGrant, RouteMatch, Snapshot } from './snapshot.js';
 
 /** What the policy engine needs to know about one call. The agent is already authenticated. */
 export interface DecisionRequest {
@@ -21,104 +21,128 @@ export interface DecisionRequest {
   readonly region?: string;
 }
 
-const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_ALTERNATIVES: readonly Alternative[] = Object.freeze([]);
+const NO_WARNINGS: readonly string[] = Object.freeze([]);
 
 /**
  * Decides one call: default deny, any applicable forbid wins, otherwise the first grant (in
  * sorted role order) whose conditions all hold allows. Order of manifests never matters.
  * Conditions that cannot be evaluated (missing, repeated or malformed parameters) never
  * satisfy a grant and always trigger a forbid: the engine fails closed.
+ *
+ * This is the gateway's hot path: no closures, no spreads, fixed object shapes.
  */
 export function decide(snapshot: Snapshot, request: DecisionRequest): Decision {
-  const time = request.time ?? Date.now();
   const agent = snapshot.agents.get(request.agent);
-  if (!agent) return deny(snapshot, 'WARDEN_AGENT_UNKNOWN', `no registered agent is named "${request.agent}"`);
+  if (agent === undefined) return deny(snapshot, 'WARDEN_AGENT_UNKNOWN', `no registered agent is named "${request.agent}"`);
   if (agent.state !== 'active') return deny(snapshot, 'WARDEN_AGENT_NOT_ACTIVE', `agent ${agent.name} is ${agent.state}; only active agents may call APIs`);
   if (agent.regions !== null && (request.region === undefined || !agent.regions.has(request.region))) {
-    return deny(snapshot, 'WARDEN_AGENT_REGION_NOT_ALLOWED', `agent ${agent.name} may call only in ${[...agent.regions].join(', ')}${request.region ? `, not ${request.region}` : ''}`);
+    const where = request.region === undefined ? '' : `, not ${request.region}`;
+    return deny(snapshot, 'WARDEN_AGENT_REGION_NOT_ALLOWED', `agent ${agent.name} may call only in ${[...agent.regions].join(', ')}${where}`);
   }
+  const time = request.time ?? Date.now();
   const match = isCanonicalPath(request.path) ? snapshot.route(request.method, request.path) : undefined;
-  if (!match) {
+  if (match === undefined) {
     const alternatives = findAlternatives(snapshot, agent, { method: request.method, path: request.path }, time);
-    return deny(snapshot, 'WARDEN_ROUTE_NOT_FOUND', `no declared operation matches ${request.method} ${request.path}`, { alternatives });
+    return deny(snapshot, 'WARDEN_ROUTE_NOT_FOUND', `no declared operation matches ${request.method} ${request.path}`, undefined, undefined, alternatives);
   }
   const operation = match.operation;
   const api = operation.api;
-  const where = { api: api.name, operation: operation.id };
   if (api.status === 'retired' || (api.sunsetAt !== undefined && time >= api.sunsetAt)) {
     const why = api.status === 'retired' ? 'is retired' : `reached its sunset on ${api.sunset}`;
     const replacement = api.replacement ? `; use ${api.replacement}` : '';
-    return deny(snapshot, 'WARDEN_API_RETIRED', `API ${api.name} ${why}${replacement}`, { ...where, alternatives: findAlternatives(snapshot, agent, { operation }, time) });
+    return deny(snapshot, 'WARDEN_API_RETIRED', `API ${api.name} ${why}${replacement}`, operation.api.name, operation.id, findAlternatives(snapshot, agent, { operation }, time));
   }
-
+  // Every role's forbids first: a forbid wins over any grant, and is the more useful answer
+  // even where nothing grants the operation.
+  const roles = agent.access.roles;
+  const index = operation.index;
   let input: EvaluationInput | undefined;
-  const evaluationInput = (): EvaluationInput =>
-    (input ??= { pathParams: match.params ?? NO_PARAMS, query: request.query, body: request.body, context: request.context, time, region: request.region });
-
-  const forbids = agent.access.forbids.get(operation.index);
-  if (forbids) {
-    for (const forbid of forbids) {
-      if (forbid.conditions.every((condition) => appliesToForbid(condition(evaluationInput())))) {
+  for (let r = 0; r < roles.length; r++) {
+    const forbids = roles[r]!.rules.get(index)?.forbids;
+    if (forbids === undefined) continue;
+    for (let i = 0; i < forbids.length; i++) {
+      const forbid = forbids[i]!;
+      input ??= evaluationInput(request, match, time);
+      if (forbidApplies(forbid.conditions, input)) {
         const reason = forbid.reason ? `: ${forbid.reason}` : '';
-        return deny(snapshot, 'WARDEN_AUTHZ_FORBIDDEN', `${api.name}.${operation.id} is forbidden by ${formatRuleRef(forbid.ref)}${reason}`, {
-          ...where,
-          matched: forbid.ref,
-          alternatives: findAlternatives(snapshot, agent, { operation }, time),
-        });
+        const decision = deny(snapshot, 'WARDEN_AUTHZ_FORBIDDEN', `${api.name}.${operation.id} is forbidden by ${formatRuleRef(forbid.ref)}${reason}`, api.name, operation.id, findAlternatives(snapshot, agent, { operation }, time));
+        decision.matched = forbid.ref;
+        return decision;
       }
     }
   }
 
-  const grants = agent.access.grants.get(operation.index);
-  if (!grants) {
-    return deny(snapshot, 'WARDEN_AUTHZ_NOT_GRANTED', `no role of agent ${agent.name} grants ${api.name}.${operation.id}`, {
-      ...where,
-      alternatives: findAlternatives(snapshot, agent, { operation }, time),
-    });
+  let granted = false;
+  let firstFailure: ConditionFailure | undefined;
+  let failedGrant: CompiledGrant | undefined;
+  for (let r = 0; r < roles.length; r++) {
+    const grants = roles[r]!.rules.get(index)?.grants;
+    if (grants === undefined) continue;
+    for (let i = 0; i < grants.length; i++) {
+      granted = true;
+      const grant = grants[i]!;
+      const conditions = grant.conditions;
+      if (conditions.length === 0) return grant.allow;
+      input ??= evaluationInput(request, match, time);
+      const failure = firstFailingCondition(conditions, input);
+      if (failure === undefined) return grant.allow;
+      if (firstFailure === undefined) {
+        firstFailure = failure;
+        failedGrant = grant;
+      }
+    }
   }
-  let firstFailure: { failure: ConditionFailure; grant: CompiledGrant } | undefined;
-  for (const grant of grants) {
-    const failure = firstFailingCondition(grant, evaluationInput);
-    if (!failure) return grant.allow;
-    firstFailure ??= { failure, grant };
+  if (!granted) {
+    return deny(snapshot, 'WARDEN_AUTHZ_NOT_GRANTED', `no role of agent ${agent.name} grants ${api.name}.${operation.id}`, api.name, operation.id, findAlternatives(snapshot, agent, { operation }, time));
   }
-  const { failure, grant } = firstFailure!;
-  return deny(snapshot, failure.code, failure.message, { ...where, failed: { ...failure, rule: grant.ref } });
+  const decision = deny(snapshot, firstFailure!.code, firstFailure!.message, api.name, operation.id, NO_ALTERNATIVES);
+  decision.failed = {
+    code: firstFailure!.code,
+    condition: firstFailure!.condition,
+    param: firstFailure!.param,
+    message: firstFailure!.message,
+    indeterminate: firstFailure!.indeterminate,
+    rule: failedGrant!.ref,
+  };
+  return decision;
 }
 
-function firstFailingCondition(grant: CompiledGrant, input: () => EvaluationInput): ConditionFailure | undefined {
-  for (const condition of grant.conditions) {
-    const failure = condition(input());
-    if (failure) return failure;
+function evaluationInput(request: DecisionRequest, match: RouteMatch, time: number): EvaluationInput {
+  return { pathParams: match.params, query: request.query, body: request.body, context: request.context, time, region: request.region };
+}
+
+function firstFailingCondition(conditions: CompiledGrant['conditions'], input: EvaluationInput): ConditionFailure | undefined {
+  for (let i = 0; i < conditions.length; i++) {
+    const failure = conditions[i]!(input);
+    if (failure !== undefined) return failure;
   }
   return undefined;
 }
 
-/** A forbid condition applies when it holds or cannot be evaluated. */
-function appliesToForbid(failure: ConditionFailure | undefined): boolean {
-  return failure === undefined || failure.indeterminate;
+/** A forbid applies when each of its conditions holds or cannot be evaluated. */
+function forbidApplies(conditions: CompiledGrant['conditions'], input: EvaluationInput): boolean {
+  for (let i = 0; i < conditions.length; i++) {
+    const failure = conditions[i]!(input);
+    if (failure !== undefined && !failure.indeterminate) return false;
+  }
+  return true;
 }
 
-interface DenyDetails {
-  api?: string;
-  operation?: string;
-  matched?: RuleRef;
-  failed?: Decision['failed'];
-  alternatives?: Decision['alternatives'];
-}
+type MutableDecision = { -readonly [K in keyof Decision]: Decision[K] };
 
-function deny(snapshot: Snapshot, reason: ErrorCode, message: string, details: DenyDetails = {}): Decision {
+function deny(snapshot: Snapshot, reason: ErrorCode, message: string, api?: string, operation?: string, alternatives: readonly Alternative[] = NO_ALTERNATIVES): MutableDecision {
   return {
     allowed: false,
     reason,
     message,
-    api: details.api,
-    operation: details.operation,
-    matched: details.matched,
-    failed: details.failed,
+    api,
+    operation,
+    matched: undefined,
+    failed: undefined,
     obligations: undefined,
-    warnings: [],
-    alternatives: details.alternatives ?? [],
+    warnings: NO_WARNINGS,
+    alternatives,
     policyVersion: snapshot.version,
   };
 }

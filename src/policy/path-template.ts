@@ -59,15 +59,37 @@ export function joinPath(basePath: string, path: string): string {
   return `${base}${path}`;
 }
 
-// Anything a canonicaliser would have removed or rejected (DESIGN.md §4): query or fragment,
-// backslashes, empty or dot segments, encoded separators, dots or percent signs, control bytes.
-const NON_CANONICAL = /[?#\\\u0000-\u001f\u007f]|\/\/|\/\.\.?(\/|$)|%(2[fFeE5]|5[cC]|00)/;
-
 /**
- * Whether `path` is in the canonical form the data plane hands to the policy engine. The
- * engine refuses anything else rather than guessing, so an ambiguous path can never match a
- * route the upstream would read differently.
+ * Whether `path` is in the canonical form the data plane hands to the policy engine: no query
+ * or fragment, no backslash or control byte, no empty or dot segment, no percent-encoded
+ * slash, backslash, dot, percent or NUL. The engine refuses anything else rather than
+ * guessing, so an ambiguous path can never match a route the upstream would read differently.
+ * A single pass over the characters: this runs on every request.
  */
 export function isCanonicalPath(path: string): boolean {
-  return path.length > 0 && path.charCodeAt(0) === 47 && !NON_CANONICAL.test(path);
+  const length = path.length;
+  if (length === 0 || path.charCodeAt(0) !== 47) return false;
+  for (let i = 0; i < length; i++) {
+    const code = path.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || code === 0x3f /* ? */ || code === 0x23 /* # */ || code === 0x5c /* \ */) return false;
+    if (code === 0x2f /* / */) {
+      const next = path.charCodeAt(i + 1);
+      if (next === 0x2f) return false;
+      if (next === 0x2e /* . */) {
+        const after = path.charCodeAt(i + 2);
+        if (Number.isNaN(after) || after === 0x2f) return false;
+        if (after === 0x2e) {
+          const third = path.charCodeAt(i + 3);
+          if (Number.isNaN(third) || third === 0x2f) return false;
+        }
+      }
+    } else if (code === 0x25 /* % */) {
+      const high = path.charCodeAt(i + 1);
+      const low = path.charCodeAt(i + 2) | 0x20;
+      if (high === 0x32 && (low === 0x66 || low === 0x65 || low === 0x35)) return false; // %2F %2E %25
+      if (high === 0x35 && low === 0x63) return false; // %5C
+      if (high === 0x30 && path.charCodeAt(i + 2) === 0x30) return false; // %00
+    }
+  }
+  return true;
 }

@@ -34,6 +34,8 @@ export interface CompiledOperation {
   readonly path: string;
   /** Template including the base path, as agents call it. */
   readonly fullPath: string;
+  /** `fullPath` split into segments, kept for ranking alternatives without allocating. */
+  readonly segments: readonly string[];
   readonly effect: 'read' | 'write';
   readonly dataClasses: readonly string[];
   readonly parameters: readonly ParameterDeclaration[];
@@ -55,10 +57,25 @@ export interface CompiledForbid {
   readonly reason: string | undefined;
 }
 
-/** Everything one set of roles may and may not do, per operation index. */
+/** The grants and forbids of one role that select one operation. */
+export interface OperationRules {
+  readonly grants: readonly CompiledGrant[];
+  readonly forbids: readonly CompiledForbid[];
+}
+
+/**
+ * One role's rules per operation index. Tables are per role, not per agent, so ten thousand
+ * agents sharing a few hundred roles share a few hundred small tables that stay in cache.
+ */
+export interface RoleTable {
+  readonly role: string;
+  readonly rules: ReadonlyMap<number, OperationRules>;
+}
+
+/** Everything one set of roles may and may not do. */
 export interface AccessTable {
-  readonly grants: ReadonlyMap<number, readonly CompiledGrant[]>;
-  readonly forbids: ReadonlyMap<number, readonly CompiledForbid[]>;
+  /** Sorted by role name, so "first grant" never depends on manifest order. */
+  readonly roles: readonly RoleTable[];
   /** Operations with a grant and no unconditional forbid: the candidates for alternatives. */
   readonly callable: readonly number[];
 }

@@ -1,0 +1,280 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentManifest } from '../../model/manifests/index.js';
+import type { ManifestDiff, NewPolicyVersion, Store, StoredManifest } from './store.js';
+
+const NO_CHANGES: ManifestDiff = { added: [], removed: [], changed: [] };
+
+function agent(name: string, purpose = `Handles the ${name} workload for tests`): AgentManifest {
+  return {
+    apiVersion: 'warden.dev/v1',
+    kind: 'Agent',
+    metadata: { name, labels: { team: 'ünïcode — ✓' } },
+    spec: { owner: 'owner@example.com', purpose, roles: ['reader'], state: 'active', credentials: [{ type: 'apiKey', id: `key_${name.replace(/-/g, '')}000000` }] },
+  };
+}
+
+function stored(name: string, source?: { file: string; line: number }, purpose?: string): StoredManifest {
+  const content = agent(name, purpose);
+  return source ? { key: `Agent/${name}`, content, source } : { key: `Agent/${name}`, content };
+}
+
+function version(overrides: Partial<NewPolicyVersion> & { appliedAt: Date }): NewPolicyVersion {
+  return { version: `sha256:${overrides.appliedAt.getTime().toString(16).padStart(64, '0')}`, appliedBy: 'tester', diff: NO_CHANGES, manifests: [], ...overrides };
+}
+
+/**
+ * The behaviour every Store backend must show. `open` returns a fresh, empty, migrated store
+ * each call; the suite closes it after each test.
+ */
+export function describeStoreConformance(name: string, open: () => Promise<Store>): void {
+  describe(`Store conformance: ${name}`, () => {
+    const opened: Store[] = [];
+    afterEach(async () => {
+      for (const store of opened.splice(0)) await store.close();
+    });
+    const fresh = async (): Promise<Store> => {
+      const store = await open();
+      opened.push(store);
+      return store;
+    };
+
+    describe('migrate', () => {
+      it('is idempotent', async () => {
+        const store = await fresh();
+        await store.migrate();
+        await store.migrate();
+        const record = await store.recordPolicyVersion(version({ appliedAt: new Date('2025-01-01T00:00:00.000Z'), manifests: [stored('alpha')] }));
+        await store.migrate();
+        expect(await store.currentPolicyVersion()).toEqual(record);
+        expect(await store.policyManifests(record.id)).toHaveLength(1);
+      });
+    });
+
+    describe('an empty store', () => {
+      it('has no current version, no versions and no manifests', async () => {
+        const store = await fresh();
+        expect(await store.currentPolicyVersion()).toBeUndefined();
+        expect(await store.policyVersionAt(new Date())).toBeUndefined();
+        expect(await store.listPolicyVersions()).toEqual([]);
+        expect(await store.policyManifests(1)).toEqual([]);
+      });
+    });
+
+    describe('recordPolicyVersion', () => {
+      it('returns increasing ids', async () => {
+        const store = await fresh();
+        const ids: number[] = [];
+        for (let index = 0; index < 4; index += 1) {
+          ids.push((await store.recordPolicyVersion(version({ appliedAt: new Date(Date.UTC(2025, 0, 1 + index)) }))).id);
+        }
+        for (const id of ids) expect(Number.isInteger(id)).toBe(true);
+        for (let index = 1; index < ids.length; index += 1) expect(ids[index]!).toBeGreaterThan(ids[index - 1]!);
+      });
+
+      it('round-trips every field, message present', async () => {
+        const store = await fresh();
+        const diff: ManifestDiff = {
+          added: ['Agent/new-one', 'Role/new-role'],
+          removed: ['Api/gone'],
+          changed: [
+            {
+              key: 'Role/refunds',
+              changes: [
+                { field: 'spec.grants[0].params.amount.max', before: 500, after: 1000 },
+                { field: 'spec.grants[1]', before: { api: 'payments', operations: ['a', 'b'] }, after: null },
+                { field: 'metadata.description', before: 'old “text”', after: 'new ✓' },
+              ],
+            },
+          ],
+        };
+        const appliedAt = new Date('2025-03-05T10:11:12.345Z');
+        const record = await store.recordPolicyVersion({ version: 'sha256:abc123', appliedAt, appliedBy: 'alice@example.com', message: 'raise the refund limit', diff, manifests: [stored('alpha')] });
+        expect(record.version).toBe('sha256:abc123');
+        expect(record.appliedAt).toBeInstanceOf(Date);
+        expect(record.appliedAt.getTime()).toBe(appliedAt.getTime());
+        expect(record.appliedBy).toBe('alice@example.com');
+        expect(record.message).toBe('raise the refund limit');
+        expect(record.diff).toEqual(diff);
+
+        for (const read of [await store.currentPolicyVersion(), (await store.listPolicyVersions())[0], await store.policyVersionAt(appliedAt)]) {
+          expect(read).toBeDefined();
+          expect(read!.id).toBe(record.id);
+          expect(read!.version).toBe('sha256:abc123');
+          expect(read!.appliedAt.getTime()).toBe(appliedAt.getTime());
+          expect(read!.appliedBy).toBe('alice@example.com');
+          expect(read!.message).toBe('raise the refund limit');
+          expect(read!.diff).toEqual(diff);
+        }
+      });
+
+      it('round-trips an absent message as undefined', async () => {
+        const store = await fresh();
+        const record = await store.recordPolicyVersion(version({ appliedAt: new Date('2025-03-05T10:11:12.001Z') }));
+        expect(record.message).toBeUndefined();
+        const read = await store.currentPolicyVersion();
+        expect(read).toBeDefined();
+        expect(read!.message).toBeUndefined();
+        expect(read!.appliedAt.getTime()).toBe(Date.parse('2025-03-05T10:11:12.001Z'));
+      });
+
+      it('is atomic: a failing manifest leaves no version row and no manifests behind', async () => {
+        const store = await fresh();
+        const first = await store.recordPolicyVersion(version({ appliedAt: new Date('2025-01-01T00:00:00.000Z'), manifests: [stored('alpha')] }));
+        // The same key twice in one version must be rejected; the second copy differs in content.
+        const duplicate = version({
+          appliedAt: new Date('2025-01-02T00:00:00.000Z'),
+          manifests: [stored('beta'), stored('gamma', undefined, 'The first copy of gamma for tests'), stored('gamma', undefined, 'The second copy of gamma for tests')],
+        });
+        await expect(store.recordPolicyVersion(duplicate)).rejects.toThrow();
+
+        expect(await store.currentPolicyVersion()).toEqual(first);
+        expect(await store.listPolicyVersions()).toEqual([first]);
+        expect(await store.policyVersionAt(new Date('2025-01-03T00:00:00.000Z'))).toEqual(first);
+        expect((await store.policyManifests(first.id)).map((manifest) => manifest.key)).toEqual(['Agent/alpha']);
+
+        // The store is still usable afterwards, and nothing of the failed call leaks into the next version.
+        const next = await store.recordPolicyVersion(version({ appliedAt: new Date('2025-01-04T00:00:00.000Z'), manifests: [stored('delta')] }));
+        expect(next.id).toBeGreaterThan(first.id);
+        expect((await store.listPolicyVersions()).map((record) => record.id)).toEqual([next.id, first.id]);
+        expect(await store.policyManifests(next.id)).toEqual([stored('delta')]);
+      });
+    });
+
+    describe('policyManifests', () => {
+      it('returns the complete set sorted by key, content and source as stored', async () => {
+        const store = await fresh();
+        // Byte order, not a locale collation: "a-c" sorts before "ab", "Agent/" before "Api/".
+        const manifests: StoredManifest[] = [
+          { key: 'Role/zeta', content: { apiVersion: 'warden.dev/v1', kind: 'Role', metadata: { name: 'zeta' }, spec: { grants: [{ api: 'crm', operations: ['*'], params: { amount: { min: 0.01, max: 5000 } }, stepUp: false }], forbid: [] } }, source: { file: 'roles/zeta.yaml', line: 1 } },
+          stored('ab', { file: 'agents/agents.yaml', line: 12 }),
+          {
+            key: 'Api/crm',
+            content: {
+              apiVersion: 'warden.dev/v1',
+              kind: 'Api',
+              metadata: { name: 'crm', description: 'Customer records' },
+              spec: {
+                owner: 'crm-team',
+                upstream: { url: 'http://localhost:1' },
+                basePath: '/crm',
+                lifecycle: { status: 'active' },
+                sensitivity: 'confidential',
+                criticality: 'high',
+                dataClasses: ['pii'],
+                operations: [{ id: 'getCustomer', method: 'GET', path: '/customers/{id}', parameters: [{ name: 'id', in: 'path', type: 'string', required: true }], deprecated: false }],
+              },
+            },
+          },
+          stored('a-c', { file: 'agents/agents.yaml', line: 1 }),
+          stored('b2'),
+          stored('b10', { file: 'agents/more/agents.yaml', line: 400 }),
+        ];
+        const record = await store.recordPolicyVersion(version({ appliedAt: new Date('2025-01-01T00:00:00.000Z'), manifests }));
+        const read = await store.policyManifests(record.id);
+        const expected = [...manifests].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        expect(read.map((manifest) => manifest.key)).toEqual(expected.map((manifest) => manifest.key));
+        expect(read).toEqual(expected);
+        for (const [index, manifest] of read.entries()) {
+          if (expected[index]!.source === undefined) expect(manifest).not.toHaveProperty('source');
+          else expect(manifest.source).toEqual(expected[index]!.source);
+        }
+      });
+
+      it('returns a manifest unchanged across versions correctly for each version', async () => {
+        const store = await fresh();
+        const shared = stored('shared', { file: 'a.yaml', line: 3 });
+        const v1 = await store.recordPolicyVersion(version({ appliedAt: new Date('2025-01-01T00:00:00.000Z'), manifests: [shared, stored('only-v1')] }));
+        // Same content under the same key (deduplicated by hash), moved to another file line.
+        const moved = { ...stored('shared'), source: { file: 'b.yaml', line: 9 } };
+        const v2 = await store.recordPolicyVersion(version({ appliedAt: new Date('2025-01-02T00:00:00.000Z'), manifests: [moved, stored('only-v2')] }));
+        // A third version changes the shared manifest's content.
+        const changed = stored('shared', { file: 'b.yaml', line: 9 }, 'A new purpose for the shared agent');
+        const v3 = await store.recordPolicyVersion(version({ appliedAt: new Date('2025-01-03T00:00:00.000Z'), manifests: [changed] }));
+
+        expect(await store.policyManifests(v1.id)).toEqual([stored('only-v1'), shared]);
+        expect(await store.policyManifests(v2.id)).toEqual([stored('only-v2'), moved]);
+        expect(await store.policyManifests(v3.id)).toEqual([changed]);
+      });
+
+      it('returns nothing for an unknown version id', async () => {
+        const store = await fresh();
+        const record = await store.recordPolicyVersion(version({ appliedAt: new Date('2025-01-01T00:00:00.000Z'), manifests: [stored('alpha')] }));
+        expect(await store.policyManifests(record.id + 1000)).toEqual([]);
+      });
+    });
+
+    describe('currentPolicyVersion', () => {
+      it('is the latest recorded version', async () => {
+        const store = await fresh();
+        const first = await store.recordPolicyVersion(version({ appliedAt: new Date('2025-01-01T00:00:00.000Z') }));
+        expect((await store.currentPolicyVersion())?.id).toBe(first.id);
+        const second = await store.recordPolicyVersion(version({ appliedAt: new Date('2025-01-02T00:00:00.000Z') }));
+        expect(await store.currentPolicyVersion()).toEqual(second);
+      });
+    });
+
+    describe('policyVersionAt', () => {
+      it('returns the version in force at a moment', async () => {
+        const store = await fresh();
+        const t1 = new Date('2025-01-01T12:00:00.100Z');
+        const t2 = new Date('2025-01-01T12:00:00.200Z');
+        const t3 = new Date('2025-02-01T00:00:00.000Z');
+        const v1 = await store.recordPolicyVersion(version({ appliedAt: t1 }));
+        const v2 = await store.recordPolicyVersion(version({ appliedAt: t2 }));
+        const v3 = await store.recordPolicyVersion(version({ appliedAt: t3 }));
+        const at = async (time: Date | string) => (await store.policyVersionAt(typeof time === 'string' ? new Date(time) : time))?.id;
+
+        expect(await at('2024-12-31T23:59:59.999Z')).toBeUndefined();
+        expect(await at('2025-01-01T12:00:00.099Z')).toBeUndefined();
+        expect(await at(t1)).toBe(v1.id);
+        expect(await at('2025-01-01T12:00:00.150Z')).toBe(v1.id);
+        expect(await at('2025-01-01T12:00:00.199Z')).toBe(v1.id);
+        expect(await at(t2)).toBe(v2.id);
+        expect(await at('2025-01-15T00:00:00.000Z')).toBe(v2.id);
+        expect(await at(t3)).toBe(v3.id);
+        expect(await at('2030-01-01T00:00:00.000Z')).toBe(v3.id);
+        expect(await store.policyVersionAt(new Date('2025-01-15T00:00:00.000Z'))).toEqual(v2);
+      });
+
+      it('prefers the later of two versions applied in the same millisecond', async () => {
+        const store = await fresh();
+        const time = new Date('2025-01-01T00:00:00.000Z');
+        await store.recordPolicyVersion(version({ appliedAt: time, version: 'sha256:first' }));
+        const later = await store.recordPolicyVersion(version({ appliedAt: time, version: 'sha256:second' }));
+        expect((await store.policyVersionAt(time))?.id).toBe(later.id);
+        expect((await store.currentPolicyVersion())?.id).toBe(later.id);
+      });
+    });
+
+    describe('listPolicyVersions', () => {
+      it('lists newest first, with limit and before paging', async () => {
+        const store = await fresh();
+        const ids: number[] = [];
+        for (let index = 0; index < 5; index += 1) {
+          ids.push((await store.recordPolicyVersion(version({ appliedAt: new Date(Date.UTC(2025, 0, 1 + index)) }))).id);
+        }
+        const newestFirst = [...ids].reverse();
+        const listed = async (options?: { limit?: number; before?: number }) => (await store.listPolicyVersions(options)).map((record) => record.id);
+
+        expect(await listed()).toEqual(newestFirst);
+        expect(await listed({ limit: 2 })).toEqual(newestFirst.slice(0, 2));
+        expect(await listed({ limit: 100 })).toEqual(newestFirst);
+        expect(await listed({ before: ids[3]! })).toEqual(newestFirst.slice(2));
+        expect(await listed({ before: ids[3]!, limit: 2 })).toEqual(newestFirst.slice(2, 4));
+        expect(await listed({ before: ids[0]! })).toEqual([]);
+
+        // Walking the pages visits every version exactly once.
+        const walked: number[] = [];
+        let page = await listed({ limit: 2 });
+        while (page.length > 0) {
+          walked.push(...page);
+          page = await listed({ limit: 2, before: page[page.length - 1]! });
+        }
+        expect(walked).toEqual(newestFirst);
+
+        const records = await store.listPolicyVersions({ limit: 1 });
+        expect(records[0]?.appliedAt.toISOString()).toBe('2025-01-05T00:00:00.000Z');
+      });
+    });
+  });
+}
