@@ -16,16 +16,6 @@ export interface ErrorDefinition {
 }
 
 export const ERROR_CODES = {
-  WARDEN_AUTHN_MISSING_CREDENTIAL: {
-    status: 401,
-    meaning: 'The request carries no credential Warden accepts.',
-    next: 'Send a Warden API key as `Authorization: Bearer wdn_…`, a JWT, or a client certificate.',
-  },
-  WARDEN_AUTHN_INVALID_CREDENTIAL: {
-    status: 401,
-    meaning: 'The credential is unknown, malformed, expired or revoked.',
-    next: 'Ask the agent owner for a current credential (`warden credentials issue`).',
-  },
   WARDEN_AGENT_UNKNOWN: {
     status: 403,
     meaning: 'The identity is not a registered agent.',
@@ -54,7 +44,7 @@ export const ERROR_CODES = {
   WARDEN_AUTHZ_NOT_GRANTED: {
     status: 403,
     meaning: 'No grant of the agent\'s roles covers this operation.',
-    next: 'Use an operation listed in `alternatives`, or request access (`warden access request`).',
+    next: 'Use an operation listed in `alternatives`, or ask the agent\'s owner to extend its role.',
   },
   WARDEN_AUTHZ_FORBIDDEN: {
     status: 403,

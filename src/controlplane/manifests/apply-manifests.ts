@@ -29,6 +29,7 @@ export async function applyManifests(store: Store, set: ManifestSet, who: { appl
   const previous = current ? await store.policyManifests(current.id) : [];
   const diff = diffManifests(previous, manifests);
   const record = await store.recordPolicyVersion({
+    basedOn: current?.id,
     version: snapshot.version,
     appliedAt: who.now ?? new Date(),
     appliedBy: who.appliedBy,

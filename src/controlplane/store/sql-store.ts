@@ -3,7 +3,7 @@ import type { Manifest } from '../../model/manifests/index.js';
 import { canonicalJson, contentHash } from '../../policy/content-hash.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
-import type { ManifestDiff, NewPolicyVersion, PolicyVersionRecord, Store, StoredManifest } from './store.js';
+import { PolicyConflictError, type ManifestDiff, type NewPolicyVersion, type PolicyVersionRecord, type Store, type StoredManifest } from './store.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -27,6 +27,13 @@ export class SqlStore implements Store {
 
   async recordPolicyVersion(input: NewPolicyVersion): Promise<PolicyVersionRecord> {
     return this.db.transaction().execute(async (trx) => {
+      const latest = await trx.selectFrom('policy_versions').select(['id', 'applied_at']).orderBy('id', 'desc').limit(1).executeTakeFirst();
+      if ('basedOn' in input && (latest === undefined ? input.basedOn !== undefined : Number(latest.id) !== input.basedOn)) {
+        throw new PolicyConflictError(`policy version ${latest?.id ?? 'none'} was applied meanwhile; re-read it and apply again`);
+      }
+      if (latest !== undefined && input.appliedAt.toISOString() < latest.applied_at) {
+        throw new PolicyConflictError(`appliedAt ${input.appliedAt.toISOString()} is before the current version's ${latest.applied_at}; check the clock`);
+      }
       const row = await trx
         .insertInto('policy_versions')
         .values({

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentManifest } from '../../model/manifests/index.js';
-import type { ManifestDiff, NewPolicyVersion, Store, StoredManifest } from './store.js';
+import { PolicyConflictError, type ManifestDiff, type NewPolicyVersion, type Store, type StoredManifest } from './store.js';
 
 const NO_CHANGES: ManifestDiff = { added: [], removed: [], changed: [] };
 
@@ -61,6 +61,22 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     });
 
     describe('recordPolicyVersion', () => {
+      it('refuses a version based on one that is no longer current, and records nothing', async () => {
+        const store = await fresh();
+        const first = await store.recordPolicyVersion(version({ basedOn: undefined, appliedAt: new Date(Date.UTC(2025, 0, 1)) }));
+        await store.recordPolicyVersion(version({ basedOn: first.id, appliedAt: new Date(Date.UTC(2025, 0, 2)) }));
+        await expect(store.recordPolicyVersion(version({ basedOn: first.id, appliedAt: new Date(Date.UTC(2025, 0, 3)) }))).rejects.toThrow(PolicyConflictError);
+        await expect(store.recordPolicyVersion(version({ basedOn: undefined, appliedAt: new Date(Date.UTC(2025, 0, 3)) }))).rejects.toThrow(PolicyConflictError);
+        expect(await store.listPolicyVersions()).toHaveLength(2);
+      });
+
+      it('refuses a version applied before the current one, so ids and times agree', async () => {
+        const store = await fresh();
+        await store.recordPolicyVersion(version({ appliedAt: new Date(Date.UTC(2025, 0, 2)) }));
+        await expect(store.recordPolicyVersion(version({ appliedAt: new Date(Date.UTC(2025, 0, 1)) }))).rejects.toThrow(PolicyConflictError);
+        expect(await store.listPolicyVersions()).toHaveLength(1);
+      });
+
       it('returns increasing ids', async () => {
         const store = await fresh();
         const ids: number[] = [];
@@ -137,6 +153,19 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(next.id).toBeGreaterThan(first.id);
         expect((await store.listPolicyVersions()).map((record) => record.id)).toEqual([next.id, first.id]);
         expect(await store.policyManifests(next.id)).toEqual([stored('delta')]);
+      });
+
+      it('keeps concurrent records apart', async () => {
+        const store = await fresh();
+        const names = ['one', 'two', 'three', 'four', 'five'];
+        const records = await Promise.all(
+          names.map((name, index) => store.recordPolicyVersion(version({ appliedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, 0, index)), version: `sha256:${name}`, manifests: [stored(name), stored('common')] }))),
+        );
+        expect(new Set(records.map((record) => record.id)).size).toBe(names.length);
+        expect(await store.listPolicyVersions()).toHaveLength(names.length);
+        for (const [index, record] of records.entries()) {
+          expect(await store.policyManifests(record.id)).toEqual([stored('common'), stored(names[index]!)].sort((a, b) => (a.key < b.key ? -1 : 1)));
+        }
       });
     });
 

@@ -35,12 +35,23 @@ export interface PolicyVersionRecord {
 }
 
 export interface NewPolicyVersion {
+  /**
+   * The id of the version this one was diffed against (undefined: the store was empty).
+   * Recording fails with `PolicyConflictError` if another version landed in between, so two
+   * concurrent applies can never record a diff against a version that is no longer current.
+   */
+  readonly basedOn?: number | undefined;
   readonly version: string;
   readonly appliedAt: Date;
   readonly appliedBy: string;
   readonly message?: string;
   readonly diff: ManifestDiff;
   readonly manifests: readonly StoredManifest[];
+}
+
+/** Another apply landed first; the caller should re-read the current version and retry. */
+export class PolicyConflictError extends Error {
+  override name = 'PolicyConflictError';
 }
 
 /**
@@ -50,7 +61,11 @@ export interface NewPolicyVersion {
 export interface Store {
   /** Brings the schema up to date; safe to call on every start. */
   migrate(): Promise<void>;
-  /** Records a new version atomically: the version row and all its manifests, or nothing. */
+  /**
+   * Records a new version atomically: the version row and all its manifests, or nothing.
+   * Refuses (PolicyConflictError) a stale `basedOn` and an `appliedAt` before the current
+   * version's, so ids and times order versions the same way.
+   */
   recordPolicyVersion(input: NewPolicyVersion): Promise<PolicyVersionRecord>;
   /** The version in force now: the latest applied. */
   currentPolicyVersion(): Promise<PolicyVersionRecord | undefined>;
