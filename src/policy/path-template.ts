@@ -15,7 +15,7 @@ export interface PathTemplate {
 }
 
 const PARAM_SEGMENT = /^\{([A-Za-z_][A-Za-z0-9_]*)\}((?:[.-][A-Za-z0-9_.-]*)?)$/;
-const LITERAL_SEGMENT = /^[A-Za-z0-9._~!$&'()+,=@-]+$/;
+const LITERAL_SEGMENT = /^[A-Za-z0-9._~!$&'()+,=@:-]+$/;
 
 /** Parses a template or returns why it cannot be routed. */
 export function parsePathTemplate(text: string): PathTemplate | { readonly error: string } {

@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ManifestSet } from '../model/manifests/index.js';
+import { compile } from './compile.js';
+import { decide, type DecisionRequest } from './decide.js';
+import { loadManifests } from './load/load-manifests.js';
+
+const examples = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
+const time = Date.parse('2026-11-23T10:00:00Z');
+const requests: DecisionRequest[] = [
+  { agent: 'support-bot', method: 'GET', path: '/crm/customers/C-1', context: { customer: 'C-1' }, region: 'eu', time },
+  { agent: 'support-bot', method: 'GET', path: '/hr/employees/E-1', region: 'eu', time },
+  { agent: 'hybrid-assistant', method: 'GET', path: '/finance/transactions', query: { from: '2026-11-01' }, time },
+  { agent: 'support-supervisor-bot', method: 'POST', path: '/payments/refunds', body: { orderId: 'O-1', amount: 2000, currency: 'EUR' }, time },
+  { agent: 'finance-analyst', method: 'GET', path: '/warehouse/orders', query: { since: '2026-11-01' }, time },
+];
+
+function reversed(set: ManifestSet): ManifestSet {
+  return { apis: [...set.apis].reverse(), roles: [...set.roles].reverse(), agents: [...set.agents].reverse() };
+}
+
+describe('compile', () => {
+  let set: ManifestSet;
+  beforeAll(async () => {
+    const loaded = await loadManifests(examples);
+    expect(loaded.problems).toEqual([]);
+    set = loaded.set;
+  });
+
+  it('versions by content: the same manifests in another order give the same version and decisions', () => {
+    const a = compile(set);
+    const b = compile(reversed(set));
+    expect(b.version).toBe(a.version);
+    expect(a.version).toMatch(/^sha256:[0-9a-f]{64}$/);
+    for (const request of requests) expect(decide(b, request)).toEqual(decide(a, request));
+  });
+
+  it('gives a new version when any policy content changes', () => {
+    const changed: ManifestSet = {
+      ...set,
+      agents: set.agents.map((agent) => (agent.metadata.name === 'support-bot' ? { ...agent, spec: { ...agent.spec, state: 'suspended' as const } } : agent)),
+    };
+    expect(compile(changed).version).not.toBe(compile(set).version);
+  });
+
+  it('produces a snapshot whose records cannot be edited in place', () => {
+    const snapshot = compile(set);
+    const agent = snapshot.agents.get('support-bot')!;
+    expect(() => {
+      (agent as { state: string }).state = 'active';
+    }).toThrow(TypeError);
+    const allowed = decide(snapshot, requests[0]!);
+    expect(allowed.allowed).toBe(true);
+    expect(() => {
+      (allowed as { allowed: boolean }).allowed = false;
+    }).toThrow(TypeError);
+    expect(Object.isFrozen(snapshot.operations[0])).toBe(true);
+  });
+
+  it('is unaffected by later edits to the manifests it was compiled from', () => {
+    const copy = structuredClone({ apis: set.apis, roles: set.roles, agents: set.agents }) as ManifestSet;
+    const snapshot = compile(copy);
+    (copy.agents.find((agent) => agent.metadata.name === 'support-bot')!.spec as { state: string }).state = 'suspended';
+    expect(decide(snapshot, requests[0]!).allowed).toBe(true);
+  });
+});
