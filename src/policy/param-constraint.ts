@@ -81,6 +81,7 @@ export function compileParamConstraint(name: string, constraint: ParamConstraint
       const start = parseDate(value);
       if (start === undefined) return fail('WARDEN_AUTHZ_PARAM_VIOLATION', 'param', name, `${name} must be a date (YYYY-MM-DD)`, true);
       let endTime = input.time;
+      let endName = 'now';
       if (end !== undefined) {
         const endValue = paramValue(input, end);
         if (endValue.state === 'ambiguous' || endValue.state === 'not-scalar') return fail('WARDEN_AUTHZ_PARAM_AMBIGUOUS', 'param', end, `${end} must be sent exactly once`, true);
@@ -88,12 +89,13 @@ export function compileParamConstraint(name: string, constraint: ParamConstraint
           const parsed = parseDate(endValue.value);
           if (parsed === undefined) return fail('WARDEN_AUTHZ_PARAM_VIOLATION', 'param', end, `${end} must be a date (YYYY-MM-DD)`, true);
           endTime = parsed;
+          endName = end;
         }
       }
       if (endTime < start) return violation(name, `the range from ${name} ends before it starts`);
       if (endTime - start <= limitMs) return undefined;
       const days = Math.ceil((endTime - start) / DAY_MS);
-      return violation(name, `the date range ${name}..${end ?? 'now'} spans ${days} days; the grant allows at most ${constraint.maxDays}`);
+      return violation(name, `the date range ${name}..${endName} spans ${days} days; the grant allows at most ${constraint.maxDays}`);
     });
   }
 
@@ -111,12 +113,17 @@ export function compileParamConstraint(name: string, constraint: ParamConstraint
   return { condition };
 }
 
+/** Epoch ms of an ISO date or date-time, or undefined; impossible dates (Feb 30) are refused, not rolled over. */
 function parseDate(value: string | number | boolean): number | undefined {
   if (typeof value !== 'string' || !DATE.test(value)) return undefined;
   // A time without an offset is UTC: the policy must not depend on the gateway's local zone.
   const text = value.length === 10 ? `${value}T00:00:00Z` : /(?:Z|[+-]\d{2}:?\d{2})$/.test(value) ? value : `${value}Z`;
   const time = Date.parse(text.replace(' ', 'T'));
-  return Number.isNaN(time) ? undefined : time;
+  if (Number.isNaN(time)) return undefined;
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  const calendar = new Date(Date.UTC(year!, month! - 1, day!));
+  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month! - 1 || calendar.getUTCDate() !== day) return undefined;
+  return time;
 }
 
 function violation(param: string, message: string): ConditionFailure {

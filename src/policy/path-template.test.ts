@@ -25,6 +25,7 @@ describe('isCanonicalPath', () => {
     ['/crm/a%00b', 'encoded NUL'],
     ['/crm/a\u0000b', 'raw NUL'],
     ['/crm/a\nb', 'control byte'],
+    ['/payments/refunds/r-1;x=1', 'matrix parameter'],
   ])('refuses %j (%s)', (path) => {
     expect(isCanonicalPath(path)).toBe(false);
   });

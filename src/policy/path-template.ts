@@ -61,7 +61,7 @@ export function joinPath(basePath: string, path: string): string {
 
 /**
  * Whether `path` is in the canonical form the data plane hands to the policy engine: no query
- * or fragment, no backslash or control byte, no empty or dot segment, no percent-encoded
+ * or fragment, no `;` parameters, no backslash or control byte, no empty or dot segment, no percent-encoded
  * slash, backslash, dot, percent or NUL. The engine refuses anything else rather than
  * guessing, so an ambiguous path can never match a route the upstream would read differently.
  * A single pass over the characters: this runs on every request.
@@ -71,7 +71,7 @@ export function isCanonicalPath(path: string): boolean {
   if (length === 0 || path.charCodeAt(0) !== 47) return false;
   for (let i = 0; i < length; i++) {
     const code = path.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f || code === 0x3f /* ? */ || code === 0x23 /* # */ || code === 0x5c /* \ */) return false;
+    if (code < 0x20 || code === 0x7f || code === 0x3f /* ? */ || code === 0x23 /* # */ || code === 0x5c /* \ */ || code === 0x3b /* ; */) return false;
     if (code === 0x2f /* / */) {
       const next = path.charCodeAt(i + 1);
       if (next === 0x2f) return false;

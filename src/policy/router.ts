@@ -34,7 +34,11 @@ export class OperationRouter<T extends RoutedOperation> {
   find(method: string, path: string): { readonly operation: T; readonly params: Readonly<Record<string, string | undefined>> } | undefined {
     const found = this.#router.find(method as HttpMethod, path);
     if (!found) return undefined;
-    return { operation: (found.store as { operation: T }).operation, params: found.params };
+    // find-my-way lets a parameter match nothing (`/transactions/` → {transactionId: ''}):
+    // that would turn a collection path with a trailing slash into an item route.
+    const params = found.params;
+    for (const name in params) if (params[name] === '') return undefined;
+    return { operation: (found.store as { operation: T }).operation, params };
   }
 }
 

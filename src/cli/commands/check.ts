@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatProblem } from '../../policy/load/problem.js';
 import { loadManifests } from '../../policy/load/load-manifests.js';
-import { EXIT, printJson, printLines } from '../output.js';
+import { EXIT, UsageError, printJson, printLines } from '../output.js';
 
 export function registerCheck(program: Command): void {
   program
@@ -10,6 +11,7 @@ export function registerCheck(program: Command): void {
     .argument('<dir>', 'folder (or file) of Warden manifests')
     .option('--json', 'print problems as JSON')
     .action(async (dir: string, options: { json?: boolean }) => {
+      if (!existsSync(dir)) throw new UsageError(`${dir}: no such file or folder`, 'give the folder that holds your manifests, e.g. warden check examples');
       const result = await loadManifests(dir);
       const counts = { apis: result.set.apis.length, operations: result.set.apis.reduce((sum, api) => sum + api.spec.operations.length, 0), roles: result.set.roles.length, agents: result.set.agents.length };
       if (options.json) {

@@ -15,13 +15,13 @@ export type Report = (manifest: { kind: string; metadata: { name: string } }, se
  * Checks what one schema cannot: references between manifests, uniqueness, routes that
  * collide, and values that must parse (templates, rates, patterns, time zones).
  */
-export function checkCrossReferences(set: ManifestSet, report: Report): void {
+export function checkCrossReferences(set: ManifestSet, report: Report, invalid: ReadonlySet<string> = new Set()): void {
   const apis = new Map(set.apis.map((api) => [api.metadata.name, api]));
   const roles = new Set(set.roles.map((role) => role.metadata.name));
   checkRoutes(set.apis, report);
   for (const api of set.apis) checkApi(api, report);
-  for (const role of set.roles) checkRole(role, apis, report);
-  checkAgents(set.agents, roles, report);
+  for (const role of set.roles) checkRole(role, apis, report, invalid);
+  checkAgents(set.agents, roles, report, invalid);
 }
 
 function checkApi(api: ApiManifest, report: Report): void {
@@ -89,7 +89,11 @@ function checkRoutes(apis: readonly ApiManifest[], report: Report): void {
   }
 }
 
-function checkRole(role: RoleManifest, apis: ReadonlyMap<string, ApiManifest>, report: Report): void {
+/**
+ * `invalid` holds manifests that exist but failed validation: they already have their own
+ * problem, and calling them "not defined" would send the author looking in the wrong place.
+ */
+function checkRole(role: RoleManifest, apis: ReadonlyMap<string, ApiManifest>, report: Report, invalid: ReadonlySet<string>): void {
   const ids = new Set<string>();
   const rules: [kind: 'grants' | 'forbid', rule: Grant | Forbid, index: number][] = [
     ...role.spec.grants.map((grant, index) => ['grants', grant, index] as ['grants', Grant, number]),
@@ -103,6 +107,7 @@ function checkRole(role: RoleManifest, apis: ReadonlyMap<string, ApiManifest>, r
     }
     const api = apis.get(rule.api);
     if (!api) {
+      if (invalid.has(`Api/${rule.api}`)) continue;
       report(role, [...at, 'api'], `api "${rule.api}" is not defined`, suggestion(rule.api, [...apis.keys()], 'api'));
       continue;
     }
@@ -160,11 +165,11 @@ function checkGrantExtras(role: RoleManifest, grant: Grant, at: (string | number
   }
 }
 
-function checkAgents(agents: readonly AgentManifest[], roles: ReadonlySet<string>, report: Report): void {
+function checkAgents(agents: readonly AgentManifest[], roles: ReadonlySet<string>, report: Report, invalid: ReadonlySet<string>): void {
   const owners = new Map<string, string>();
   for (const agent of agents) {
     agent.spec.roles.forEach((role, index) => {
-      if (!roles.has(role)) report(agent, ['spec', 'roles', index], `role "${role}" is not defined`, suggestion(role, [...roles], 'role'));
+      if (!roles.has(role) && !invalid.has(`Role/${role}`)) report(agent, ['spec', 'roles', index], `role "${role}" is not defined`, suggestion(role, [...roles], 'role'));
       if (agent.spec.roles.indexOf(role) !== index) report(agent, ['spec', 'roles', index], `role "${role}" is listed twice`, 'remove the duplicate');
     });
     agent.spec.credentials.forEach((credential, index) => {

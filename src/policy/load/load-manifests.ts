@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
@@ -19,7 +19,7 @@ import { checkCrossReferences } from './cross-reference.js';
 import { importOpenApiOperations } from './openapi-operations.js';
 import { fieldPath, type ManifestProblem } from './problem.js';
 import { schemaProblems } from './schema-problems.js';
-import { suggestion } from './suggest.js';
+import { closest, suggestion } from './suggest.js';
 import { locate } from './yaml-locate.js';
 
 /** A manifest folder read, validated and cross-checked. `set` is only safe to compile when `problems` is empty. */
@@ -59,6 +59,8 @@ export async function loadManifests(target: string): Promise<LoadResult> {
   const display = (file: string) => path.relative(process.cwd(), file) || file;
 
   const located: Located[] = [];
+  // Manifests that exist but failed validation: references to them are not "undefined".
+  const invalid = new Set<string>();
   for (const file of files) {
     const shown = display(file);
     const size = (await stat(file)).size;
@@ -66,7 +68,7 @@ export async function loadManifests(target: string): Promise<LoadResult> {
       problems.push({ file: shown, line: 1, column: 1, field: '', message: `file is ${size} bytes; manifests are limited to ${MAX_FILE_BYTES}`, fix: 'split it into several files' });
       continue;
     }
-    located.push(...parseFile(shown, path.dirname(file), await readFile(file, 'utf8'), problems));
+    located.push(...parseFile(shown, path.dirname(file), await readFile(file, 'utf8'), problems, invalid));
   }
 
   const byKey = new Map<string, Located>();
@@ -100,7 +102,7 @@ export async function loadManifests(target: string): Promise<LoadResult> {
     roles: unique.map((item) => item.manifest).filter((manifest): manifest is RoleManifest => manifest.kind === 'Role'),
     sources,
   };
-  checkCrossReferences(set, report);
+  checkCrossReferences(set, report, invalid);
   problems.sort((a, b) => (a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1));
   return { set, problems, files: files.map(display) };
 }
@@ -118,7 +120,7 @@ async function manifestFiles(directory: string): Promise<string[]> {
   return found;
 }
 
-function parseFile(file: string, directory: string, text: string, problems: ManifestProblem[]): Located[] {
+function parseFile(file: string, directory: string, text: string, problems: ManifestProblem[], invalid: Set<string>): Located[] {
   const lines = new LineCounter();
   // uniqueKeys: a repeated key is an error, never "last one wins" in a security policy.
   const documents = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
@@ -127,35 +129,43 @@ function parseFile(file: string, directory: string, text: string, problems: Mani
   for (const document of list) {
     if (document.errors.length > 0) {
       for (const error of document.errors) {
-        const position = error.linePos?.[0] ?? { line: 1, col: 1 };
+        const position = lines.linePos(error.pos[0]);
         problems.push({ file, line: position.line, column: position.col, field: '', message: `YAML: ${error.message.split('\n')[0]}`, fix: 'fix the YAML syntax (indentation, quotes, a repeated key)' });
       }
       continue;
     }
     if (document.contents === null) continue;
     const value: unknown = document.toJS({ maxAliasCount: 50 });
-    const at = (segments: (string | number)[], message: string, fix: string) =>
-      problems.push({ file, ...locate(document, segments, lines), field: fieldPath(segments), message, fix });
+    const at = (segments: readonly (string | number)[], message: string, fix: string, atKey = false) =>
+      problems.push({ file, ...locate(document, segments, lines, atKey), field: fieldPath(segments), message, fix });
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       at([], 'a manifest must be a mapping with apiVersion, kind, metadata and spec', 'start the document with apiVersion: warden.dev/v1');
       continue;
     }
     const record = value as Record<string, unknown>;
     if ('openapi' in record || 'swagger' in record) continue;
+    const name = (record.metadata as { name?: unknown } | null | undefined)?.name;
+    const intendedKind = typeof record.kind === 'string' ? (MANIFEST_KINDS.includes(record.kind as ManifestKind) ? record.kind : closest(record.kind, MANIFEST_KINDS)) : undefined;
+    const markInvalid = () => {
+      if (intendedKind !== undefined && typeof name === 'string') invalid.add(`${intendedKind}/${name}`);
+    };
     if (record.apiVersion !== API_VERSION) {
       at(['apiVersion'], record.apiVersion === undefined ? 'missing apiVersion' : `apiVersion ${JSON.stringify(record.apiVersion)} is not supported`, `set apiVersion: ${API_VERSION}`);
+      markInvalid();
       continue;
     }
     const kind = record.kind;
     if (typeof kind !== 'string' || !MANIFEST_KINDS.includes(kind as ManifestKind)) {
       at(['kind'], kind === undefined ? 'missing kind' : `kind ${JSON.stringify(kind)} is not known`, typeof kind === 'string' ? suggestion(kind, MANIFEST_KINDS, 'kind') : `set kind to one of ${MANIFEST_KINDS.join(', ')}`);
+      markInvalid();
       continue;
     }
     const schema = MANIFEST_SCHEMAS[kind as ManifestKind];
     const withDefaults = Value.Default(schema, structuredClone(value));
     const found = schemaProblems(schema, withDefaults);
-    for (const problem of found) at([...problem.segments], problem.message, problem.fix);
+    for (const problem of found) at(problem.segments, problem.message, problem.fix, problem.atKey === true);
     if (found.length === 0) located.push({ manifest: withDefaults as Manifest, file, document, lines, directory });
+    else markInvalid();
   }
   return located;
 }
@@ -163,9 +173,18 @@ function parseFile(file: string, directory: string, text: string, problems: Mani
 /** Operations of the referenced OpenAPI document join the Api; operations in the manifest win by id. */
 async function mergeOpenApi(api: ApiManifest, directory: string, root: string, report: (manifest: ApiManifest, segments: (string | number)[], message: string, fix: string) => void): Promise<void> {
   const reference = api.spec.openapi!.file;
-  const absolute = path.resolve(directory, reference);
   const at = ['spec', 'openapi', 'file'];
-  if (absolute !== root && !absolute.startsWith(root + path.sep)) {
+  let absolute: string;
+  let realRoot: string;
+  try {
+    // Real paths: a symlink inside the folder must not reach a document outside it.
+    absolute = await realpath(path.resolve(directory, reference));
+    realRoot = await realpath(root);
+  } catch {
+    report(api, at, `cannot read OpenAPI document "${reference}": no such file`, 'check the path (relative to this manifest)');
+    return;
+  }
+  if (!absolute.startsWith(realRoot + path.sep)) {
     report(api, at, `"${reference}" is outside the manifest folder`, 'keep the OpenAPI document inside the folder being loaded');
     return;
   }

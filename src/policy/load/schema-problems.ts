@@ -7,6 +7,8 @@ export interface SchemaProblem {
   readonly segments: readonly (string | number)[];
   readonly message: string;
   readonly fix: string;
+  /** Report at the key itself rather than its value (unknown fields). */
+  readonly atKey?: true;
 }
 
 const TYPE_WORDS: Partial<Record<ValueErrorType, string>> = {
@@ -22,8 +24,11 @@ const TYPE_WORDS: Partial<Record<ValueErrorType, string>> = {
 export function schemaProblems(schema: TSchema, value: unknown): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   collect(schema, value, [], problems);
+  // A missing field also fails its type check; the "missing" problem says it all.
+  const missing = new Set(problems.filter((problem) => problem.message.startsWith('missing required field')).map((problem) => problem.segments.join('/')));
   const seen = new Set<string>();
   return problems.filter((problem) => {
+    if (missing.has(problem.segments.join('/')) && !problem.message.startsWith('missing required field')) return false;
     const key = `${problem.segments.join('/')}|${problem.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
@@ -48,6 +53,7 @@ function explain(error: ValueError, segments: (string | number)[], out: SchemaPr
       return {
         segments,
         message: `unknown field "${name}"`,
+        atKey: true,
         fix: `${suggestion(name, allowed, 'field')} (allowed here: ${allowed.join(', ')})`,
       };
     }
