@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from '../model/errors.js';
+import type { ErrorCode } from '../model/errors.js';
 import { findAlternatives } from './alternatives.js';
 import { formatRuleRef, type Alternative, type Decision } from './decision.js';
 import type { ConditionFailure, EvaluationInput } from './evaluation.js';
@@ -145,9 +145,4 @@ function deny(snapshot: Snapshot, reason: ErrorCode, message: string, api?: stri
     alternatives,
     policyVersion: snapshot.version,
   };
-}
-
-/** The HTTP status the data plane answers a decision with. */
-export function decisionStatus(decision: Decision): number {
-  return decision.allowed ? 200 : ERROR_CODES[decision.reason as ErrorCode].status;
 }

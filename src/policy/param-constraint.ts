@@ -9,7 +9,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|
 export type CompiledConstraint = { readonly condition: Condition } | { readonly error: string; readonly fix: string };
 
 /** The context claim an `equals` refers to, or undefined for a literal. */
-export function contextReference(value: unknown): string | undefined {
+function contextReference(value: unknown): string | undefined {
   return typeof value === 'string' ? CONTEXT_REFERENCE.exec(value)?.[1] : undefined;
 }
 
