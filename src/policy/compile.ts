@@ -7,7 +7,7 @@ import { joinPath } from './path-template.js';
 import { OperationRouter } from './router.js';
 import { parseRateLimit } from './rate-limit.js';
 import { selectOperations } from './operation-selector.js';
-import type { AccessTable, CompiledAgent, CompiledApi, CompiledForbid, CompiledGrant, CompiledOperation, OperationRules, RoleTable, RouteMatch, RuleRef, Snapshot } from './snapshot.js';
+import type { AccessTable, CompiledAgent, CompiledApi, CompiledForbid, CompiledGrant, CompiledOperation, RoleTable, RouteMatch, RuleRef, Snapshot } from './snapshot.js';
 import { compileTimeWindows, describeTimeWindows } from './time-window.js';
 
 /** Raised when manifests that skipped validation cannot be compiled. */
@@ -131,11 +131,12 @@ function roleTableOf(tables: ReadonlyMap<string, RoleTable>, name: string, agent
 }
 
 function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, CompiledOperation[]>, version: string): RoleTable {
-  const rules = new Map<number, { grants: CompiledGrant[]; forbids: CompiledForbid[] }>();
-  const rulesOf = (index: number) => {
-    let entry = rules.get(index);
-    if (!entry) rules.set(index, (entry = { grants: [], forbids: [] }));
-    return entry;
+  const grants = new Map<number, CompiledGrant[]>();
+  const forbids = new Map<number, CompiledForbid[]>();
+  const listIn = <T>(map: Map<number, T[]>, index: number): T[] => {
+    let list = map.get(index);
+    if (!list) map.set(index, (list = []));
+    return list;
   };
   role.spec.grants.forEach((grant, index) => {
     const ref = ruleRef(role, 'grant', index, grant.id);
@@ -160,17 +161,16 @@ function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, Co
         alternatives: Object.freeze([]),
         policyVersion: version,
       });
-      rulesOf(operation.index).grants.push(Object.freeze({ ref, conditions, allow }));
+      listIn(grants, operation.index).push(Object.freeze({ ref, conditions, allow }));
     }
   });
   role.spec.forbid.forEach((forbid, index) => {
     const ref = ruleRef(role, 'forbid', index, forbid.id);
     const selected = selectAll(forbid, operationsByApi, ref);
     const conditions = paramConditions(forbid.params, selected, ref);
-    for (const operation of selected) rulesOf(operation.index).forbids.push(Object.freeze({ ref, conditions, reason: forbid.reason }));
+    for (const operation of selected) listIn(forbids, operation.index).push(Object.freeze({ ref, conditions, reason: forbid.reason }));
   });
-  for (const entry of rules.values()) Object.freeze(entry);
-  return Object.freeze({ role: role.metadata.name, rules: rules as ReadonlyMap<number, OperationRules> });
+  return Object.freeze({ role: role.metadata.name, grants, forbids });
 }
 
 function selectAll(rule: Grant | Forbid, operationsByApi: ReadonlyMap<string, CompiledOperation[]>, ref: RuleRef): CompiledOperation[] {
@@ -242,10 +242,8 @@ function accessTable(tables: readonly RoleTable[]): AccessTable {
   const granted = new Set<number>();
   const forbidden = new Set<number>();
   for (const table of tables) {
-    for (const [index, entry] of table.rules) {
-      if (entry.grants.length > 0) granted.add(index);
-      if (entry.forbids.some((forbid) => forbid.conditions.length === 0)) forbidden.add(index);
-    }
+    for (const index of table.grants.keys()) granted.add(index);
+    for (const [index, list] of table.forbids) if (list.some((forbid) => forbid.conditions.length === 0)) forbidden.add(index);
   }
   const callable = [...granted].filter((index) => !forbidden.has(index)).sort((a, b) => a - b);
   return Object.freeze({ roles: tables, callable });

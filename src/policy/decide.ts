@@ -59,7 +59,7 @@ export function decide(snapshot: Snapshot, request: DecisionRequest): Decision {
   const index = operation.index;
   let input: EvaluationInput | undefined;
   for (let r = 0; r < roles.length; r++) {
-    const forbids = roles[r]!.rules.get(index)?.forbids;
+    const forbids = roles[r]!.forbids.get(index);
     if (forbids === undefined) continue;
     for (let i = 0; i < forbids.length; i++) {
       const forbid = forbids[i]!;
@@ -77,7 +77,7 @@ export function decide(snapshot: Snapshot, request: DecisionRequest): Decision {
   let firstFailure: ConditionFailure | undefined;
   let failedGrant: CompiledGrant | undefined;
   for (let r = 0; r < roles.length; r++) {
-    const grants = roles[r]!.rules.get(index)?.grants;
+    const grants = roles[r]!.grants.get(index);
     if (grants === undefined) continue;
     for (let i = 0; i < grants.length; i++) {
       granted = true;

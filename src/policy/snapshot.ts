@@ -57,19 +57,16 @@ export interface CompiledForbid {
   readonly reason: string | undefined;
 }
 
-/** The grants and forbids of one role that select one operation. */
-export interface OperationRules {
-  readonly grants: readonly CompiledGrant[];
-  readonly forbids: readonly CompiledForbid[];
-}
-
 /**
  * One role's rules per operation index. Tables are per role, not per agent, so ten thousand
  * agents sharing a few hundred roles share a few hundred small tables that stay in cache.
+ * Grants and forbids are separate maps: most operations have no forbid, and each lookup is
+ * one hop to the list the decision needs.
  */
 export interface RoleTable {
   readonly role: string;
-  readonly rules: ReadonlyMap<number, OperationRules>;
+  readonly grants: ReadonlyMap<number, readonly CompiledGrant[]>;
+  readonly forbids: ReadonlyMap<number, readonly CompiledForbid[]>;
 }
 
 /** Everything one set of roles may and may not do. */
