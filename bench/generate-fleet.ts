@@ -42,6 +42,7 @@ export function generateFleet(size: FleetSize): ManifestSet {
         owner: `team-${a % 17}@example.com`,
         upstream: { url: `http://127.0.0.1:${10_000 + a}` },
         basePath: `/api${a}`,
+        mode: 'enforce',
         lifecycle: { status: 'active' },
         sensitivity: 'internal',
         criticality: 'medium',

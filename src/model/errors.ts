@@ -86,6 +86,101 @@ export const ERROR_CODES = {
     meaning: 'The grant allows this operation only in other regions.',
     next: 'Call through a gateway in one of the grant\'s regions.',
   },
+  WARDEN_AUTHN_MISSING: {
+    status: 401,
+    meaning: 'The request carries no credential (no `Authorization: Bearer` token and no client certificate).',
+    next: 'Send the agent\'s Warden API key or access token as `Authorization: Bearer …`.',
+  },
+  WARDEN_AUTHN_INVALID: {
+    status: 401,
+    meaning: 'The credential is unknown, malformed, or its signature, issuer, audience or algorithm is not accepted.',
+    next: 'Use a current credential issued for this agent; a new key comes from the agent\'s owner.',
+  },
+  WARDEN_AUTHN_EXPIRED: {
+    status: 401,
+    meaning: 'The credential has expired, was revoked or is not yet valid.',
+    next: 'Ask the agent\'s owner to rotate the credential, or get a fresh token from the issuer.',
+  },
+  WARDEN_AUTHN_UNREGISTERED: {
+    status: 403,
+    meaning: 'The credential is valid but bound to no registered agent; the call is recorded as an unregistered client.',
+    next: 'Register the agent with an `Agent` manifest that binds this credential, and apply it.',
+  },
+  WARDEN_AUTHN_AMBIGUOUS: {
+    status: 401,
+    meaning: 'The request presents credentials of different agents (or several Authorization headers).',
+    next: 'Send exactly one credential per request.',
+  },
+  WARDEN_CONTEXT_INVALID: {
+    status: 401,
+    meaning: 'The `Warden-Context` task token is malformed, expired, not signed by a trusted orchestrator or issued for another agent.',
+    next: 'Have the orchestrator issue a fresh context token for this agent and task.',
+  },
+  WARDEN_REQUEST_NOT_CANONICAL: {
+    status: 400,
+    meaning: 'The request target is ambiguous (dot segments, encoded `/` `\\` `.` `%`, `//`, `;`, NUL, invalid UTF-8, absolute form, trailing slash).',
+    next: 'Send the plain path of a declared operation, percent-encoding only data.',
+  },
+  WARDEN_REQUEST_DUPLICATE_PARAM: {
+    status: 400,
+    meaning: 'A query, form or JSON parameter is sent more than once (also in different letter case), or in both the query and the body.',
+    next: 'Send each parameter once, in one place.',
+  },
+  WARDEN_REQUEST_METHOD_OVERRIDE: {
+    status: 400,
+    meaning: 'The request tries to override its method (`X-HTTP-Method-Override` and similar headers, or `_method`).',
+    next: 'Send the request with the real HTTP method.',
+  },
+  WARDEN_REQUEST_HEADER_REJECTED: {
+    status: 400,
+    meaning: 'A header is not acceptable, e.g. `Connection` names a header the gateway must forward or strip itself.',
+    next: 'Remove the header; the gateway sets forwarding and identity headers itself.',
+  },
+  WARDEN_REQUEST_BODY_MALFORMED: {
+    status: 400,
+    meaning: 'The body cannot be inspected: invalid JSON or form encoding, nesting too deep, or an unsupported content type or encoding for an operation whose parameters are checked.',
+    next: 'Send an uncompressed `application/json` or `application/x-www-form-urlencoded` body.',
+  },
+  WARDEN_REQUEST_TOO_LARGE: {
+    status: 413,
+    meaning: 'The body of an operation whose parameters are checked is larger than the gateway inspects.',
+    next: 'Send a smaller body, or ask the operator to raise `gateway.limits.maxBodyBytes`.',
+  },
+  WARDEN_STEP_UP_REQUIRED: {
+    status: 403,
+    meaning: 'The grant requires a human\'s approval for this call, and no approval is attached.',
+    next: 'Ask a human approver; the approval flow is described in `detail`.',
+  },
+  WARDEN_UPSTREAM_UNAVAILABLE: {
+    status: 502,
+    meaning: 'The upstream service refused the connection, failed, or its credential is not available to the gateway.',
+    next: 'Retry later; if it persists, tell the API owner.',
+  },
+  WARDEN_UPSTREAM_TIMEOUT: {
+    status: 504,
+    meaning: 'The upstream service did not connect, answer or finish its body in time.',
+    next: 'Retry later with a smaller request; if it persists, tell the API owner.',
+  },
+  WARDEN_RESPONSE_NOT_FILTERABLE: {
+    status: 502,
+    meaning: 'The grant filters response fields, but the upstream answered with something that cannot be filtered (not JSON, compressed, or too large).',
+    next: 'Tell the API owner; the response was withheld rather than passed unfiltered.',
+  },
+  WARDEN_AUDIT_UNAVAILABLE: {
+    status: 503,
+    meaning: 'The gateway runs with `audit: strict` and could not make the audit record durable, so the call was not completed.',
+    next: 'Retry later; the operator must restore the audit store.',
+  },
+  WARDEN_GATEWAY_NOT_READY: {
+    status: 503,
+    meaning: 'The gateway has no policy snapshot yet, or is shutting down.',
+    next: 'Retry shortly, against another gateway instance if there is one.',
+  },
+  WARDEN_GATEWAY_INTERNAL: {
+    status: 500,
+    meaning: 'The gateway failed unexpectedly; the call was not forwarded or its response was cut off.',
+    next: 'Retry; report the `requestId` to the operator.',
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

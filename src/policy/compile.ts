@@ -7,7 +7,7 @@ import { joinPath } from './path-template.js';
 import { OperationRouter } from './router.js';
 import { parseRateLimit } from './rate-limit.js';
 import { selectOperations } from './operation-selector.js';
-import type { AccessTable, CompiledAgent, CompiledApi, CompiledForbid, CompiledGrant, CompiledOperation, RoleTable, RouteMatch, RuleRef, Snapshot } from './snapshot.js';
+import { jwtSubjectKey, type AccessTable, type CompiledAgent, type CompiledApi, type CompiledForbid, type CompiledGrant, type CompiledOperation, type CredentialBindings, type RoleTable, type RouteMatch, type RuleRef, type Snapshot } from './snapshot.js';
 import { compileTimeWindows, describeTimeWindows } from './time-window.js';
 
 /** Raised when manifests that skipped validation cannot be compiled. */
@@ -36,7 +36,7 @@ export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapsho
   });
 
   const compiledApis = new Map<string, CompiledApi>();
-  const operations: CompiledOperation[] = [];
+  const operations: Mutable<CompiledOperation>[] = [];
   const operationsByApi = new Map<string, CompiledOperation[]>();
   for (const api of apis) {
     const compiledApi = compileApi(api);
@@ -44,7 +44,8 @@ export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapsho
     const own: CompiledOperation[] = [];
     for (const declaration of [...api.spec.operations].sort((a, b) => compareText(a.id, b.id))) {
       const fullPath = joinPath(api.spec.basePath, declaration.path);
-      const operation: CompiledOperation = Object.freeze({
+      // Frozen once the roles are compiled: `inspectsBody` depends on them.
+      const operation: Mutable<CompiledOperation> = {
         index: operations.length,
         api: compiledApi,
         id: declaration.id,
@@ -57,7 +58,8 @@ export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapsho
         parameters: Object.freeze(declaration.parameters.map((parameter) => Object.freeze({ ...parameter }))),
         deprecated: declaration.deprecated,
         summary: declaration.summary,
-      });
+        inspectsBody: false,
+      };
       operations.push(operation);
       own.push(operation);
     }
@@ -66,7 +68,13 @@ export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapsho
 
   const route = buildRouter(operations);
   const roleTables = new Map<string, RoleTable>();
-  for (const role of roles) roleTables.set(role.metadata.name, compileRole(role, operationsByApi, version));
+  const constrained = new Map<number, Set<string>>();
+  for (const role of roles) roleTables.set(role.metadata.name, compileRole(role, operationsByApi, version, constrained));
+  for (const operation of operations) {
+    const pathParams = new Set(operation.segments.flatMap((segment) => [...segment.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!)));
+    operation.inspectsBody = [...(constrained.get(operation.index) ?? [])].some((name) => !pathParams.has(name));
+    Object.freeze(operation);
+  }
 
   const tablesByRoleSet = new Map<string, AccessTable>();
   const compiledAgents = new Map<string, CompiledAgent>();
@@ -95,8 +103,34 @@ export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapsho
     agents: compiledAgents,
     apis: compiledApis,
     operations,
+    credentials: compileBindings(agents),
     route,
   });
+}
+
+/** Credential → agent maps; the loader has already refused a credential bound to two agents. */
+function compileBindings(agents: readonly AgentManifest[]): CredentialBindings {
+  const apiKeys = new Map<string, string>();
+  const jwtSubjects = new Map<string, string>();
+  const certificates = new Map<string, string>();
+  for (const agent of agents) {
+    const name = agent.metadata.name;
+    for (const credential of agent.spec.credentials) {
+      if (credential.type === 'apiKey') bindOnce(apiKeys, credential.id, name);
+      else if (credential.type === 'jwt') bindOnce(jwtSubjects, jwtSubjectKey(credential.issuer, credential.subject), name);
+      else {
+        if (credential.fingerprint) bindOnce(certificates, credential.fingerprint, name);
+        if (credential.spiffeId) bindOnce(certificates, credential.spiffeId, name);
+      }
+    }
+  }
+  return Object.freeze({ apiKeys, jwtSubjects, certificates });
+}
+
+function bindOnce(map: Map<string, string>, credential: string, agent: string): void {
+  const owner = map.get(credential);
+  if (owner !== undefined && owner !== agent) throw new CompileError(`credential ${credential} is bound to agents ${owner} and ${agent}`);
+  map.set(credential, agent);
 }
 
 function compileApi(api: ApiManifest): CompiledApi {
@@ -111,6 +145,11 @@ function compileApi(api: ApiManifest): CompiledApi {
     sensitivity: api.spec.sensitivity,
     criticality: api.spec.criticality,
     basePath: api.spec.basePath,
+    dataClasses: Object.freeze([...api.spec.dataClasses]),
+    mode: api.spec.mode,
+    upstream: new URL(api.spec.upstream.url).origin,
+    upstreamPath: new URL(api.spec.upstream.url).pathname.replace(/\/+$/, ''),
+    upstreamAuth: api.spec.upstream.auth === undefined ? undefined : Object.freeze({ type: api.spec.upstream.auth.type, header: api.spec.upstream.auth.header, secret: api.spec.upstream.auth.secret }),
   });
 }
 
@@ -130,7 +169,8 @@ function roleTableOf(tables: ReadonlyMap<string, RoleTable>, name: string, agent
   return table;
 }
 
-function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, CompiledOperation[]>, version: string): RoleTable {
+/** `constrained` collects, per operation, the parameter names any rule looks at. */
+function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, CompiledOperation[]>, version: string, constrained: Map<number, Set<string>>): RoleTable {
   const grants = new Map<number, CompiledGrant[]>();
   const forbids = new Map<number, CompiledForbid[]>();
   const listIn = <T>(map: Map<number, T[]>, index: number): T[] => {
@@ -138,10 +178,19 @@ function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, Co
     if (!list) map.set(index, (list = []));
     return list;
   };
+  const noteParams = (params: Grant['params'], selected: readonly CompiledOperation[]): void => {
+    const names = Object.entries(params ?? {}).flatMap(([name, constraint]) => (constraint.rangeEnd === undefined ? [name] : [name, constraint.rangeEnd]));
+    for (const operation of selected) {
+      let set = constrained.get(operation.index);
+      if (!set) constrained.set(operation.index, (set = new Set()));
+      for (const name of names) set.add(name);
+    }
+  };
   role.spec.grants.forEach((grant, index) => {
     const ref = ruleRef(role, 'grant', index, grant.id);
     const selected = selectAll(grant, operationsByApi, ref);
     const conditions = grantConditions(grant, selected, ref);
+    noteParams(grant.params, selected);
     const obligations = Object.freeze({
       stepUp: grant.stepUp,
       rateLimit: grant.rateLimit === undefined ? undefined : rateLimitOf(grant.rateLimit, ref),
@@ -168,6 +217,7 @@ function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, Co
     const ref = ruleRef(role, 'forbid', index, forbid.id);
     const selected = selectAll(forbid, operationsByApi, ref);
     const conditions = paramConditions(forbid.params, selected, ref);
+    noteParams(forbid.params, selected);
     for (const operation of selected) listIn(forbids, operation.index).push(Object.freeze({ ref, conditions, reason: forbid.reason }));
   });
   return Object.freeze({ role: role.metadata.name, grants, forbids });
@@ -256,6 +306,8 @@ function ruleRef(role: RoleManifest, kind: RuleRef['kind'], index: number, id: s
 function sortByName<T extends { kind: string; metadata: { name: string } }>(items: readonly T[]): T[] {
   return [...items].sort((a, b) => compareText(manifestKey(a), manifestKey(b)));
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

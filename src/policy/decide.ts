@@ -30,9 +30,10 @@ const NO_WARNINGS: readonly string[] = Object.freeze([]);
  * Conditions that cannot be evaluated (missing, repeated or malformed parameters) never
  * satisfy a grant and always trigger a forbid: the engine fails closed.
  *
- * This is the gateway's hot path: no closures, no spreads, fixed object shapes.
+ * This is the gateway's hot path: no closures, no spreads, fixed object shapes. A caller that
+ * already routed the canonical path passes the match (`routed`) so it is not looked up twice.
  */
-export function decide(snapshot: Snapshot, request: DecisionRequest): Decision {
+export function decide(snapshot: Snapshot, request: DecisionRequest, routed?: RouteMatch): Decision {
   const agent = snapshot.agents.get(request.agent);
   if (agent === undefined) return deny(snapshot, 'WARDEN_AGENT_UNKNOWN', `no registered agent is named "${request.agent}"`);
   if (agent.state !== 'active') return deny(snapshot, 'WARDEN_AGENT_NOT_ACTIVE', `agent ${agent.name} is ${agent.state}; only active agents may call APIs`);
@@ -41,7 +42,7 @@ export function decide(snapshot: Snapshot, request: DecisionRequest): Decision {
     return deny(snapshot, 'WARDEN_AGENT_REGION_NOT_ALLOWED', `agent ${agent.name} may call only in ${[...agent.regions].join(', ')}${where}`);
   }
   const time = request.time ?? Date.now();
-  const match = isCanonicalPath(request.path) ? snapshot.route(request.method, request.path) : undefined;
+  const match = routed ?? (isCanonicalPath(request.path) ? snapshot.route(request.method, request.path) : undefined);
   if (match === undefined) {
     const alternatives = findAlternatives(snapshot, agent, { method: request.method, path: request.path }, time);
     return deny(snapshot, 'WARDEN_ROUTE_NOT_FOUND', `no declared operation matches ${request.method} ${request.path}`, undefined, undefined, alternatives);

@@ -1,4 +1,4 @@
-import type { AgentState, CriticalityLevel, HttpMethod, ParameterDeclaration, ResponseRules, Sensitivity } from '../model/manifests/index.js';
+import type { AgentState, ApiMode, CriticalityLevel, HttpMethod, ParameterDeclaration, ResponseRules, Sensitivity } from '../model/manifests/index.js';
 import type { Decision } from './decision.js';
 import type { Condition } from './evaluation.js';
 import type { RateLimit } from './rate-limit.js';
@@ -22,6 +22,21 @@ export interface CompiledApi {
   readonly sensitivity: Sensitivity;
   readonly criticality: CriticalityLevel;
   readonly basePath: string;
+  readonly dataClasses: readonly string[];
+  readonly mode: ApiMode;
+  /** Origin of the upstream service, e.g. `http://10.0.0.5:8080`; the gateway forwards the full path. */
+  readonly upstream: string;
+  /** Path prefix of the upstream URL (`''` when it has none), put before the agent's path. */
+  readonly upstreamPath: string;
+  /** How the gateway authenticates to the upstream; the secret is a reference resolved by the gateway. */
+  readonly upstreamAuth: UpstreamAuth | undefined;
+}
+
+export interface UpstreamAuth {
+  readonly type: 'bearer' | 'header' | 'basic';
+  readonly header: string | undefined;
+  /** `env:NAME`, `file:PATH` or `vault:PATH#key`. */
+  readonly secret: string;
 }
 
 export interface CompiledOperation {
@@ -41,6 +56,11 @@ export interface CompiledOperation {
   readonly parameters: readonly ParameterDeclaration[];
   readonly deprecated: boolean;
   readonly summary: string | undefined;
+  /**
+   * Some rule constrains a parameter that is not in the path, so the body must be parsed
+   * before deciding (JSON and form bodies). Otherwise the gateway streams the body unread.
+   */
+  readonly inspectsBody: boolean;
 }
 
 export interface CompiledGrant {
@@ -99,6 +119,24 @@ export interface GrantObligations {
 }
 
 /**
+ * Which agent each credential identifies. Every binding names exactly one agent (the loader
+ * refuses a credential bound twice); a credential found in none is an unregistered client.
+ */
+export interface CredentialBindings {
+  /** Warden API key id (`key_…`) → agent name. */
+  readonly apiKeys: ReadonlyMap<string, string>;
+  /** `issuer` + newline + `subject` → agent name. */
+  readonly jwtSubjects: ReadonlyMap<string, string>;
+  /** `sha256:<hex>` certificate fingerprint or `spiffe://…` id → agent name. */
+  readonly certificates: ReadonlyMap<string, string>;
+}
+
+/** Key of `CredentialBindings.jwtSubjects`. */
+export function jwtSubjectKey(issuer: string, subject: string): string {
+  return `${issuer}\n${subject}`;
+}
+
+/**
  * The compiled, immutable policy the data plane evaluates. Built by `compile()`, swapped
  * whole, never edited: a change of policy is a new snapshot with a new version.
  */
@@ -109,6 +147,7 @@ export interface Snapshot {
   readonly agents: ReadonlyMap<string, CompiledAgent>;
   readonly apis: ReadonlyMap<string, CompiledApi>;
   readonly operations: readonly CompiledOperation[];
+  readonly credentials: CredentialBindings;
   /** Finds the operation for a method and canonical path. */
   route(method: string, path: string): RouteMatch | undefined;
 }

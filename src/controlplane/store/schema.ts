@@ -23,4 +23,27 @@ export interface Database {
     source_file: string | null;
     source_line: number | null;
   };
+  api_keys: {
+    id: string;
+    /** Hex SHA-256 of the key; the key itself is never stored. */
+    digest: string;
+    created_at: string;
+    expires_at: string;
+    revoked_at: string | null;
+  };
+  /** One row per request; `event` is the AuditEvent JSON, the other columns are its indexed fields. */
+  audit_events: {
+    seq: number;
+    id: string;
+    time: string;
+    request_id: string;
+    agent: string | null;
+    api: string | null;
+    operation: string | null;
+    decision: string;
+    reason: string;
+    status: number;
+    event: string;
+    hash: string;
+  };
 }

@@ -1,9 +1,11 @@
 import { Migrator, type Kysely, type Selectable } from 'kysely';
+import type { ApiKeyRecord } from '../../model/api-key.js';
+import type { AuditEvent } from '../../model/audit-event.js';
 import type { Manifest } from '../../model/manifests/index.js';
 import { canonicalJson, contentHash } from '../../policy/content-hash.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
-import { PolicyConflictError, type ManifestDiff, type NewPolicyVersion, type PolicyVersionRecord, type Store, type StoredManifest } from './store.js';
+import { PolicyConflictError, type AuditEventFilter, type ManifestDiff, type NewPolicyVersion, type PolicyVersionRecord, type Store, type StoredManifest } from './store.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -94,6 +96,72 @@ export class SqlStore implements Store {
       content: JSON.parse(row.content) as Manifest,
       ...(row.source_file !== null ? { source: { file: row.source_file, line: row.source_line ?? 1 } } : {}),
     }));
+  }
+
+  async putApiKey(record: ApiKeyRecord): Promise<void> {
+    const row = {
+      id: record.id,
+      digest: record.digest,
+      created_at: record.createdAt.toISOString(),
+      expires_at: record.expiresAt.toISOString(),
+      revoked_at: record.revokedAt?.toISOString() ?? null,
+    };
+    await this.db
+      .insertInto('api_keys')
+      .values(row)
+      .onConflict((conflict) => conflict.column('id').doUpdateSet({ digest: row.digest, created_at: row.created_at, expires_at: row.expires_at, revoked_at: row.revoked_at }))
+      .execute();
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    const rows = await this.db.selectFrom('api_keys').selectAll().orderBy('id').execute();
+    return rows.map((row) => ({
+      id: row.id,
+      digest: row.digest,
+      createdAt: new Date(row.created_at),
+      expiresAt: new Date(row.expires_at),
+      revokedAt: row.revoked_at === null ? undefined : new Date(row.revoked_at),
+    }));
+  }
+
+  async appendAuditEvents(events: readonly AuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const rows = events.map((event) => {
+      if (event.seq === undefined || event.hash === undefined) throw new Error(`audit record ${event.id} is not chained (seq and hash are required)`);
+      return {
+        seq: event.seq,
+        id: event.id,
+        time: event.time,
+        request_id: event.requestId,
+        agent: event.agent?.name ?? null,
+        api: event.api?.name ?? null,
+        operation: event.api?.operation ?? null,
+        decision: event.decision.outcome,
+        reason: event.decision.reason,
+        status: event.http.status,
+        event: JSON.stringify(event),
+        hash: event.hash,
+      };
+    });
+    // 13 columns per row: stay well below SQLite's 32,766 bound parameters per statement.
+    await this.db.transaction().execute(async (trx) => {
+      for (let start = 0; start < rows.length; start += 1000) await trx.insertInto('audit_events').values(rows.slice(start, start + 1000)).execute();
+    });
+  }
+
+  async lastAuditEvent(): Promise<{ seq: number; hash: string } | undefined> {
+    const row = await this.db.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash };
+  }
+
+  async listAuditEvents(filter: AuditEventFilter = {}): Promise<AuditEvent[]> {
+    let query = this.db.selectFrom('audit_events').select('event').orderBy('seq');
+    if (filter.requestId !== undefined) query = query.where('request_id', '=', filter.requestId);
+    if (filter.agent !== undefined) query = query.where('agent', '=', filter.agent);
+    if (filter.afterSeq !== undefined) query = query.where('seq', '>', filter.afterSeq);
+    if (filter.limit !== undefined) query = query.limit(filter.limit);
+    const rows = await query.execute();
+    return rows.map((row) => JSON.parse(row.event) as AuditEvent);
   }
 
   async close(): Promise<void> {

@@ -186,6 +186,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
                 owner: 'crm-team',
                 upstream: { url: 'http://localhost:1' },
                 basePath: '/crm',
+                mode: 'enforce',
                 lifecycle: { status: 'active' },
                 sensitivity: 'confidential',
                 criticality: 'high',

@@ -1,3 +1,5 @@
+import type { ApiKeyRecord } from '../../model/api-key.js';
+import type { AuditEvent } from '../../model/audit-event.js';
 import type { Manifest, SourceRef } from '../../model/manifests/index.js';
 
 /** One manifest as applied: its validated content (defaults filled) and where it came from. */
@@ -75,5 +77,26 @@ export interface Store {
   listPolicyVersions(options?: { readonly limit?: number; readonly before?: number }): Promise<PolicyVersionRecord[]>;
   /** The complete manifest set of one version, sorted by key. */
   policyManifests(id: number): Promise<StoredManifest[]>;
+  /** Stores a newly issued key, or replaces the key with the same id (rotation). Only digests are stored. */
+  putApiKey(record: ApiKeyRecord): Promise<void>;
+  /** Every key, revoked and expired included, sorted by id. */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /**
+   * Appends chained audit records (`seq`, `prevHash` and `hash` set) in one transaction: all
+   * of them or none. Refuses a `seq` that is already taken.
+   */
+  appendAuditEvents(events: readonly AuditEvent[]): Promise<void>;
+  /** The newest record's chain position, to continue the chain after a restart. */
+  lastAuditEvent(): Promise<{ readonly seq: number; readonly hash: string } | undefined>;
+  /** Records in `seq` order; filters are optional and combine with AND. */
+  listAuditEvents(filter?: AuditEventFilter): Promise<AuditEvent[]>;
   close(): Promise<void>;
+}
+
+export interface AuditEventFilter {
+  readonly requestId?: string;
+  readonly agent?: string;
+  /** Only records with `seq` greater than this. */
+  readonly afterSeq?: number;
+  readonly limit?: number;
 }

@@ -7,6 +7,9 @@ export const SENSITIVITIES = ['public', 'internal', 'confidential', 'restricted'
 export const CRITICALITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Sensitivity = (typeof SENSITIVITIES)[number];
 export type CriticalityLevel = (typeof CRITICALITIES)[number];
+/** `monitor` evaluates and records every decision but lets denied calls pass: how a team rolls Warden out. */
+export const API_MODES = ['enforce', 'monitor'] as const;
+export type ApiMode = (typeof API_MODES)[number];
 export const LIFECYCLE_STATUSES = ['active', 'deprecated', 'retired'] as const;
 export const PARAMETER_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'date-time'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
@@ -44,6 +47,7 @@ export const ApiSpecSchema = strictObject({
     auth: Type.Optional(UpstreamAuthSchema),
   }),
   basePath: Type.String({ pattern: '^/', default: '/' }),
+  mode: oneOf(API_MODES, { default: 'enforce', description: 'monitor: decisions are recorded as would-deny but calls pass (for rollouts)' }),
   lifecycle: strictObject({
     status: oneOf(LIFECYCLE_STATUSES, { default: 'active' }),
     sunset: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD; calls are refused from this day on' })),

@@ -1,0 +1,127 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
+import { Pool } from 'undici';
+import type { ErrorCode } from '../../../model/errors.js';
+import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
+import type { RequestContext } from '../../pipeline/request-context.js';
+import { hasBody } from '../authorize/inspected-body.js';
+import { isStrippedRequestHeader } from '../route/header-hygiene.js';
+import type { UpstreamCredentials } from './upstream-credentials.js';
+
+export interface ForwardOptions {
+  readonly credentials: UpstreamCredentials;
+  readonly connectMs: number;
+  readonly headersMs: number;
+  readonly bodyMs: number;
+  /** `http` or `https`: what the agent used, for X-Forwarded-Proto. */
+  readonly protocol: string;
+}
+
+export interface ForwardFilter extends Filter {
+  /** Closes every upstream connection pool (after the gateway drained). */
+  close(): Promise<void>;
+}
+
+/**
+ * Forward: sends the authorised request to the API's upstream through a keep-alive undici
+ * pool per origin, bodies streamed both ways. The upstream receives exactly the canonical
+ * path and query that were authorised, Warden's own upstream credential, and forwarding
+ * headers Warden sets from what it verified; the agent's credential and task token stay here.
+ */
+export function forwardFilter(options: ForwardOptions): ForwardFilter {
+  const pools = new Map<string, Pool>();
+
+  function poolFor(origin: string): Pool {
+    let pool = pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, { connect: { timeout: options.connectMs }, headersTimeout: options.headersMs, bodyTimeout: options.bodyMs, keepAliveTimeout: 4_000 });
+      pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  return {
+    name: 'forward',
+    async onRequest(ctx) {
+      const api = ctx.route!.operation.api;
+      const headers = forwardedHeaders(ctx, options.protocol);
+      if (api.upstreamAuth !== undefined) {
+        const credential = options.credentials.for(api.upstreamAuth, ctx.time);
+        if ('unavailable' in credential) return failure('WARDEN_UPSTREAM_UNAVAILABLE', `the gateway cannot authenticate to ${api.name}: its credential is not available`, 502);
+        headers.push(credential.header, credential.value);
+      }
+      const body = requestBody(ctx, headers);
+      const abort = new AbortController();
+      ctx.res.once('close', () => {
+        if (!ctx.res.writableFinished) abort.abort();
+      });
+      const sent = performance.now();
+      try {
+        const response = await poolFor(api.upstream).request({
+          method: ctx.req.method as 'GET',
+          path: api.upstreamPath + ctx.target!.path + ctx.target!.search,
+          headers,
+          body,
+          signal: abort.signal,
+        });
+        ctx.upstreamMs = performance.now() - sent;
+        ctx.upstream = { status: response.statusCode, headers: response.headers as Record<string, string | string[] | undefined>, body: response.body as unknown as Readable };
+        return CONTINUE;
+      } catch (error) {
+        ctx.upstreamMs = performance.now() - sent;
+        return upstreamFailure(error, api.name);
+      }
+    },
+    async close() {
+      await Promise.all([...pools.values()].map((pool) => pool.close()));
+      pools.clear();
+    },
+  };
+}
+
+/** Client headers minus everything stripped by hygiene, plus what Warden asserts. A flat name/value list keeps repeated headers. */
+function forwardedHeaders(ctx: RequestContext, protocol: string): string[] {
+  const raw = ctx.req.rawHeaders;
+  const headers: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!isStrippedRequestHeader(name)) headers.push(name, raw[i + 1]!);
+  }
+  headers.push('x-forwarded-for', ctx.clientIp, 'x-forwarded-proto', protocol, 'x-request-id', ctx.requestId);
+  if (ctx.agent !== undefined) headers.push('x-warden-agent', ctx.agent.name);
+  return headers;
+}
+
+/** The inspected body as read, or the client's stream; a chunked stream is counted on the way. */
+function requestBody(ctx: RequestContext, headers: string[]): Buffer | Readable | undefined {
+  if (ctx.body !== undefined) {
+    headers.push('content-length', String(ctx.body.length));
+    return ctx.body;
+  }
+  const req = ctx.req;
+  if (!hasBody(req)) return undefined;
+  const length = (req.headers as IncomingHttpHeaders)['content-length'];
+  if (length !== undefined && req.headers['transfer-encoding'] === undefined) {
+    headers.push('content-length', length);
+    ctx.bytesIn = Number(length);
+    return req;
+  }
+  const counted = new PassThrough();
+  counted.on('data', (chunk: Buffer) => {
+    ctx.bytesIn += chunk.length;
+  });
+  return req.pipe(counted);
+}
+
+function upstreamFailure(error: unknown, api: string): Verdict {
+  const code = (error as { code?: string }).code;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return failure('WARDEN_UPSTREAM_TIMEOUT', `${api} did not accept a connection in time`, 504);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return failure('WARDEN_UPSTREAM_TIMEOUT', `${api} did not answer in time`, 504);
+  if (code === 'UND_ERR_BODY_TIMEOUT') return failure('WARDEN_UPSTREAM_TIMEOUT', `${api} stopped reading the request body`, 504);
+  if (code === 'UND_ERR_ABORTED' || (error as Error).name === 'AbortError') return failure('WARDEN_GATEWAY_INTERNAL', 'the client went away before the upstream answered', 499);
+  return failure('WARDEN_UPSTREAM_UNAVAILABLE', `${api} could not be reached`, 502);
+}
+
+function failure(code: ErrorCode, detail: string, status: number): Verdict {
+  return { kind: 'respond', status, code, detail };
+}

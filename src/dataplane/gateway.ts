@@ -1,0 +1,306 @@
+import { readFileSync } from 'node:fs';
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pipeline } from 'node:stream';
+import type { GatewayConfig } from '../model/config/gateway-config.js';
+import type { AuditSink } from './audit-sink.js';
+import { authorizeFilter } from './filters/authorize/authorize-filter.js';
+import { forwardFilter, type ForwardFilter } from './filters/forward/forward-filter.js';
+import { UpstreamCredentials } from './filters/forward/upstream-credentials.js';
+import { guardFilter } from './filters/guard/guard-filter.js';
+import { identifyFilter } from './filters/identify/identify-filter.js';
+import { TokenVerifier } from './filters/identify/token-verifier.js';
+import { timeOrderedId } from './filters/record/event-id.js';
+import { recordFilter, type RecordFilter } from './filters/record/record-filter.js';
+import { responseFilter } from './filters/response/response-filter.js';
+import { routeFilter } from './filters/route/route-filter.js';
+import type { GatewayState } from './gateway-state.js';
+import { GatewayMetrics } from './ops/gateway-metrics.js';
+import { handleOpsRequest } from './ops/ops-handler.js';
+import type { Filter, Verdict } from './pipeline/filter.js';
+import { problemBody } from './pipeline/problem.js';
+import { RequestContext } from './pipeline/request-context.js';
+
+export interface GatewayOptions {
+  /** Validated config, defaults applied. */
+  readonly config: GatewayConfig;
+  /** Folder relative config paths (TLS files, JWKS files) are resolved against. */
+  readonly baseDirectory: string;
+  readonly sink: AuditSink;
+  readonly state?: GatewayState;
+  readonly credentials?: UpstreamCredentials;
+  /** Name of this gateway process in audit records; defaults to the host name. */
+  readonly node?: string;
+}
+
+export interface GatewayAddresses {
+  readonly agent: AddressInfo;
+  readonly admin: AddressInfo;
+}
+
+// Headers of the upstream's response that describe its connection to us, not the message.
+const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-connection']);
+
+/**
+ * The data plane (DESIGN.md §4): the agent listener running the filter chain
+ * identify → route → authorize → guard → forward → response → record, and the admin
+ * listener with health and metrics. It evaluates an immutable `GatewayState`, swapped whole
+ * by `update()`, and never touches the store.
+ */
+export class Gateway {
+  readonly metrics: GatewayMetrics;
+  readonly #config: GatewayConfig;
+  readonly #requestFilters: Filter[];
+  readonly #responseFilters: Filter[];
+  readonly #forward: ForwardFilter;
+  readonly #record: RecordFilter;
+  readonly #agentServer: Server;
+  readonly #adminServer: Server;
+  readonly #accessRequestUrl: string;
+  #state: GatewayState | undefined;
+  #draining = false;
+  #inFlight = 0;
+  #idle: (() => void) | undefined;
+
+  constructor(options: GatewayOptions) {
+    const config = options.config;
+    this.#config = config;
+    this.#state = options.state;
+    this.metrics = new GatewayMetrics({ auditPending: () => options.sink.pending() });
+    const globalMonitor = config.gateway.mode === 'monitor';
+    const tls = config.gateway.tls;
+    this.#forward = forwardFilter({
+      credentials: options.credentials ?? new UpstreamCredentials(),
+      connectMs: config.gateway.timeouts.connectMs,
+      headersMs: config.gateway.timeouts.headersMs,
+      bodyMs: config.gateway.timeouts.bodyMs,
+      protocol: tls ? 'https' : 'http',
+    });
+    this.#record = recordFilter({ sink: options.sink, metrics: this.metrics, ...(options.node ? { node: options.node } : {}) });
+    this.#requestFilters = [
+      identifyFilter({ tokens: new TokenVerifier(config.identity.jwt, options.baseDirectory), monitor: globalMonitor, metrics: this.metrics }),
+      routeFilter({ maxUrlBytes: config.gateway.limits.maxUrlBytes }),
+      authorizeFilter({
+        contextTokens: new TokenVerifier(config.identity.context, options.baseDirectory),
+        globalMonitor,
+        region: config.gateway.region,
+        maxBodyBytes: config.gateway.limits.maxBodyBytes,
+        maxJsonDepth: config.gateway.limits.maxJsonDepth,
+      }),
+      guardFilter({ globalMonitor }),
+      this.#forward,
+    ];
+    // Response phases run in reverse filter order.
+    this.#responseFilters = [responseFilter({ maxBytes: config.gateway.limits.maxFilteredResponseBytes })];
+    this.#accessRequestUrl = `http://${config.admin.host}:${config.admin.port}/access-requests`;
+
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
+    this.#agentServer = tls
+      ? https.createServer(
+          {
+            cert: readFileSync(path.resolve(options.baseDirectory, tls.cert)),
+            key: readFileSync(path.resolve(options.baseDirectory, tls.key)),
+            ...(tls.clientCa ? { ca: readFileSync(path.resolve(options.baseDirectory, tls.clientCa)), requestCert: true } : {}),
+            // Untrusted certificates are refused per request with a problem document, not a TLS alert.
+            rejectUnauthorized: false,
+          },
+          handler,
+        )
+      : http.createServer(handler);
+    this.#agentServer.keepAliveTimeout = 5_000;
+    this.#adminServer = http.createServer((req, res) => {
+      const status = { policyVersion: () => this.#state?.snapshot.version, draining: () => this.#draining };
+      void handleOpsRequest(req, res, status, this.metrics).then((handled) => {
+        if (!handled) {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end('{"error":"not found; the admin port serves /healthz, /readyz and /metrics"}');
+        }
+      });
+    });
+  }
+
+  /** Swaps in a new policy state; requests already running finish with the state they started with. */
+  update(state: GatewayState): void {
+    this.#state = state;
+  }
+
+  get state(): GatewayState | undefined {
+    return this.#state;
+  }
+
+  /** Starts both listeners; port 0 picks free ports (see the returned addresses). */
+  async listen(): Promise<GatewayAddresses> {
+    const { gateway, admin } = this.#config;
+    await listenOn(this.#agentServer, gateway.port, gateway.host);
+    await listenOn(this.#adminServer, admin.port, admin.host);
+    return { agent: this.#agentServer.address() as AddressInfo, admin: this.#adminServer.address() as AddressInfo };
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, let in-flight requests finish (at most `drainMs`),
+   * then cut what is left and close upstream pools. The caller flushes the audit sink after.
+   */
+  async close(): Promise<void> {
+    this.#draining = true;
+    const closed = new Promise<void>((resolve) => this.#agentServer.close(() => resolve()));
+    this.#agentServer.closeIdleConnections();
+    if (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#config.gateway.timeouts.drainMs);
+        this.#idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.#agentServer.closeAllConnections();
+    await closed;
+    await new Promise<void>((resolve) => {
+      this.#adminServer.close(() => resolve());
+      this.#adminServer.closeAllConnections();
+    });
+    await this.#forward.close();
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const state = this.#state;
+    if (state === undefined) {
+      res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
+      res.end(problemBody('WARDEN_GATEWAY_NOT_READY', 503, 'the gateway has no policy snapshot yet', '-', [], this.#accessRequestUrl));
+      return;
+    }
+    const ctx = new RequestContext(timeOrderedId(Date.now()), req, res, state, req.socket.remoteAddress ?? '');
+    this.#inFlight++;
+    this.metrics.inFlight(1);
+    res.once('close', () => this.#complete(ctx));
+    if (this.#draining) res.setHeader('connection', 'close');
+    let stage = 'gateway';
+    try {
+      for (const filter of this.#requestFilters) {
+        stage = filter.name;
+        let verdict = filter.onRequest!(ctx);
+        if (verdict instanceof Promise) verdict = await verdict;
+        if (verdict.kind === 'respond') return await this.#fail(ctx, verdict);
+      }
+      for (let i = this.#responseFilters.length - 1; i >= 0; i--) {
+        const filter = this.#responseFilters[i]!;
+        stage = filter.name;
+        let verdict = filter.onResponse!(ctx);
+        if (verdict instanceof Promise) verdict = await verdict;
+        if (verdict.kind === 'respond') return await this.#fail(ctx, verdict);
+      }
+      stage = 'respond';
+      if (this.#config.audit.mode === 'strict' && !(await this.#durable(ctx))) {
+        ctx.upstream?.body.destroy();
+        return await this.#fail(ctx, { kind: 'respond', status: 503, code: 'WARDEN_AUDIT_UNAVAILABLE', detail: 'the audit record could not be made durable' });
+      }
+      this.#send(ctx);
+    } catch (error) {
+      // A thrown exception is a bug: count it, answer 500, keep the details out of the response.
+      this.metrics.exception(stage);
+      process.emitWarning(`warden: filter ${stage} failed on request ${ctx.requestId}: ${(error as Error).stack ?? String(error)}`);
+      ctx.upstream?.body.destroy();
+      if (!res.headersSent) await this.#fail(ctx, { kind: 'respond', status: 500, code: 'WARDEN_GATEWAY_INTERNAL', detail: `the gateway failed; report request ${ctx.requestId}` }).catch(() => res.destroy());
+      else res.destroy();
+    }
+  }
+
+  /** Answers with a problem document (RFC 9457), alternatives included for policy denials. */
+  async #fail(ctx: RequestContext, verdict: Verdict & { kind: 'respond' }): Promise<void> {
+    ctx.failure = { code: verdict.code, detail: verdict.detail };
+    ctx.status = verdict.status;
+    ctx.upstream?.body.destroy();
+    const res = ctx.res;
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    if (this.#config.audit.mode === 'strict' && !(await this.#durable(ctx))) {
+      ctx.failure = { code: 'WARDEN_AUDIT_UNAVAILABLE', detail: 'the audit record could not be made durable' };
+      ctx.status = 503;
+      verdict = { kind: 'respond', status: 503, code: 'WARDEN_AUDIT_UNAVAILABLE', detail: ctx.failure.detail };
+    }
+    const decision = ctx.decision;
+    const alternatives = decision !== undefined && !decision.allowed && decision.reason === verdict.code ? decision.alternatives : [];
+    const body = problemBody(verdict.code, verdict.status, verdict.detail, ctx.requestId, alternatives, this.#accessRequestUrl);
+    ctx.bytesOut = Buffer.byteLength(body);
+    res.writeHead(verdict.status, { ...verdict.headers, 'content-type': 'application/problem+json', 'content-length': ctx.bytesOut, 'x-request-id': ctx.requestId, 'cache-control': 'no-store' });
+    res.end(body);
+  }
+
+  /** Strict audit: the record is durable before the client sees a byte. */
+  async #durable(ctx: RequestContext): Promise<boolean> {
+    try {
+      await this.#record.recordDurably(ctx);
+      return true;
+    } catch {
+      ctx.recorded = false;
+      return false;
+    }
+  }
+
+  /** Sends the upstream's answer: the filtered body, or the upstream stream piped with backpressure. */
+  #send(ctx: RequestContext): void {
+    const upstream = ctx.upstream!;
+    const headers: Record<string, string | string[]> = {};
+    for (const name in upstream.headers) {
+      const value = upstream.headers[name];
+      if (value !== undefined && !HOP_BY_HOP_RESPONSE.has(name)) headers[name] = value;
+    }
+    headers['x-request-id'] = ctx.requestId;
+    const api = ctx.route!.operation.api;
+    if (api.status === 'deprecated') {
+      headers.deprecation = 'true';
+      if (api.sunsetAt !== undefined) headers.sunset = new Date(api.sunsetAt).toUTCString();
+    }
+    ctx.status = upstream.status;
+    const res = ctx.res;
+    if (ctx.responseBody !== undefined) {
+      headers['content-length'] = String(ctx.responseBody.length);
+      ctx.bytesOut = ctx.responseBody.length;
+      res.writeHead(upstream.status, headers);
+      res.end(ctx.responseBody);
+      return;
+    }
+    res.writeHead(upstream.status, headers);
+    upstream.body.on('data', (chunk: Buffer) => {
+      ctx.bytesOut += chunk.length;
+    });
+    pipeline(upstream.body, res, (error) => {
+      if (error === undefined || error === null || ctx.failure !== undefined) return;
+      const code = (error as { code?: string }).code;
+      if (code === 'UND_ERR_BODY_TIMEOUT') ctx.failure = { code: 'WARDEN_UPSTREAM_TIMEOUT', detail: `${api.name} stopped sending its response body` };
+      else if (code !== 'ERR_STREAM_PREMATURE_CLOSE' || !res.destroyed) ctx.failure = { code: 'WARDEN_UPSTREAM_UNAVAILABLE', detail: `${api.name} broke off its response` };
+    });
+  }
+
+  #complete(ctx: RequestContext): void {
+    if (ctx.completed) return;
+    ctx.completed = true;
+    // The client went away before any answer: there is no status it received.
+    if (!ctx.res.headersSent) ctx.status = 0;
+    try {
+      this.#record.onComplete!(ctx);
+    } catch (error) {
+      this.metrics.exception('record');
+      process.emitWarning(`warden: recording request ${ctx.requestId} failed: ${(error as Error).message}`);
+    }
+    this.metrics.inFlight(-1);
+    if (--this.#inFlight === 0 && this.#idle !== undefined) this.#idle();
+  }
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already in use; stop the other process or choose another port in the config`, { cause: error }) : error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * AuditEvent v1 (DESIGN.md §5): one record per request — allow, deny, would-deny and error
+ * alike — aligned with OCSF API Activity (class 6003). It never holds a secret (credentials
+ * appear by id and kind only) and never unmasked PII (query values are not recorded; the
+ * canonical path holds only the parameters the policy decided on).
+ */
+export interface AuditEvent {
+  readonly v: 1;
+  /** Unique, time-ordered id of the record. */
+  readonly id: string;
+  /** ISO 8601 time the request arrived. */
+  readonly time: string;
+  readonly requestId: string;
+  readonly traceId: string | undefined;
+  /** Which gateway process answered. */
+  readonly node: string;
+  readonly agent: AuditAgent | undefined;
+  readonly credential: AuditCredential | undefined;
+  readonly src: { readonly ip: string; readonly country: string | undefined };
+  readonly http: AuditHttp;
+  readonly api: AuditApi | undefined;
+  readonly decision: AuditDecision;
+  readonly limits: { readonly bucket: string; readonly remaining: number } | undefined;
+  readonly data: { readonly records: number | undefined; readonly maskedFields: readonly string[] } | undefined;
+  /** The verified task-context claims the call was bound to (customer, ticket, purpose, …). */
+  readonly context: Readonly<Record<string, string>> | undefined;
+  /** Chain fields, set by the audit writer when the record is appended. */
+  readonly seq?: number;
+  readonly prevHash?: string;
+  readonly hash?: string;
+}
+
+export interface AuditAgent {
+  readonly id: string;
+  readonly name: string;
+  readonly roles: readonly string[];
+  readonly owner: string;
+}
+
+export interface AuditCredential {
+  /** `key_…` for API keys, `issuer#subject` for tokens, fingerprint or SPIFFE id for certificates. */
+  readonly id: string;
+  readonly kind: 'apiKey' | 'jwt' | 'mtls';
+}
+
+export interface AuditHttp {
+  readonly method: string;
+  /** The path as the client sent it, without the query (truncated to 2 KiB). */
+  readonly rawPath: string;
+  /** The canonical path that was authorised and forwarded, if the request got that far. */
+  readonly canonicalPath: string | undefined;
+  /** Names of the query parameters sent; values are left out because they may carry PII. */
+  readonly queryParams: readonly string[];
+  /** Status the client received; 0 when the client went away first. */
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Milliseconds from request to the end of the response. */
+  readonly durationMs: number;
+  /** Milliseconds spent waiting for the upstream's response headers, if it was called. */
+  readonly upstreamMs: number | undefined;
+}
+
+export interface AuditApi {
+  readonly name: string;
+  readonly operation: string;
+  readonly template: string;
+  readonly sensitivity: string;
+  readonly dataClasses: readonly string[];
+}
+
+export interface AuditDecision {
+  readonly outcome: 'allow' | 'deny' | 'would-deny' | 'error';
+  /** `GRANTED` or an error code of docs/errors.md. */
+  readonly reason: string;
+  /** The grant that allowed or the forbid that denied, e.g. `customer-service/grants/read-task-customer`. */
+  readonly rule: string | undefined;
+  readonly policyVersion: string | undefined;
+  /** True when monitor mode let a would-deny call pass. */
+  readonly monitored: boolean;
+}

@@ -1,0 +1,72 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { API_VERSION, oneOf, strictObject } from '../manifests/common.js';
+
+const port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description: '0 picks a free port' });
+const FilePath = Type.String({ minLength: 1, description: 'a file path, relative to the config file' });
+const Algorithms = Type.Array(oneOf(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const), {
+  minItems: 1,
+  default: ['RS256', 'ES256', 'EdDSA'],
+  description: 'accepted signature algorithms; symmetric (HS*) and `none` are never accepted',
+});
+
+/** Where the public keys of a token issuer come from. */
+const KeySource = strictObject({
+  jwksUri: Type.Optional(Type.String({ pattern: '^https?://', description: 'JWKS URL, fetched and cached (https in production)' })),
+  jwksFile: Type.Optional(FilePath),
+}, { description: 'exactly one of jwksUri or jwksFile' });
+
+const TokenIssuer = strictObject({
+  issuer: Type.String({ minLength: 1, description: 'exact `iss` value' }),
+  audiences: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'accepted `aud` values' }),
+  keys: KeySource,
+  algorithms: Algorithms,
+  clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
+});
+
+export const GatewayConfigSchema = strictObject({
+  apiVersion: Type.Literal(API_VERSION),
+  kind: Type.Literal('GatewayConfig'),
+  /** Manifests applied at start; without it the gateway serves the policy last applied to the store. */
+  manifests: Type.Optional(FilePath),
+  data: Type.Optional(Type.String({ minLength: 1, description: 'data folder (SQLite store); default .warden or WARDEN_DATA' })),
+  gateway: strictObject({
+    host: Type.String({ default: '0.0.0.0' }),
+    port: port(8080),
+    mode: oneOf(['enforce', 'monitor'] as const, { default: 'enforce', description: 'monitor: every API records would-deny and lets calls pass' }),
+    tls: Type.Optional(strictObject({
+      cert: FilePath,
+      key: FilePath,
+      clientCa: Type.Optional(Type.String({ minLength: 1, description: 'CA bundle for agent client certificates (mTLS), relative to the config file' })),
+    })),
+    limits: strictObject({
+      maxBodyBytes: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'largest body inspected for parameter checks' }),
+      maxJsonDepth: Type.Integer({ minimum: 1, maximum: 256, default: 32 }),
+      maxUrlBytes: Type.Integer({ minimum: 256, default: 8192 }),
+      maxFilteredResponseBytes: Type.Integer({ minimum: 1024, default: 16_777_216, description: 'largest response a field rule filters' }),
+    }, { default: {} }),
+    timeouts: strictObject({
+      connectMs: Type.Integer({ minimum: 1, default: 5000 }),
+      headersMs: Type.Integer({ minimum: 1, default: 30_000, description: 'until the upstream sends response headers' }),
+      bodyMs: Type.Integer({ minimum: 1, default: 30_000, description: 'longest pause between body chunks, either direction' }),
+      drainMs: Type.Integer({ minimum: 0, default: 10_000, description: 'how long shutdown waits for in-flight requests' }),
+    }, { default: {} }),
+    /** The region this gateway runs in, checked against agents' and grants' regions. */
+    region: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-[a-z0-9-]+)?$' })),
+  }, { default: {} }),
+  admin: strictObject({
+    host: Type.String({ default: '127.0.0.1' }),
+    port: port(8081),
+  }, { default: {} }),
+  audit: strictObject({
+    mode: oneOf(['buffered', 'strict'] as const, { default: 'buffered', description: 'strict: a response waits until its record is durable' }),
+    flushIntervalMs: Type.Integer({ minimum: 1, maximum: 50, default: 50 }),
+    jsonl: Type.Optional(Type.String({ minLength: 1, description: 'also append every record to this JSONL file, relative to the config file' })),
+  }, { default: {} }),
+  identity: strictObject({
+    jwt: Type.Array(TokenIssuer, { default: [], description: 'OAuth2/OIDC issuers whose access tokens identify agents' }),
+    context: Type.Array(TokenIssuer, { default: [], description: 'orchestrators trusted to sign Warden-Context task tokens' }),
+  }, { default: {} }),
+});
+
+export type GatewayConfig = Static<typeof GatewayConfigSchema>;
+export type TokenIssuerConfig = Static<typeof TokenIssuer>;
