@@ -226,7 +226,7 @@ describe('warden apply and history', () => {
 });
 
 describe('--help', () => {
-  it.each([[[]], [['check']], [['decide']], [['apply']], [['history']], [['demo']]])('warden %j --help exits 0 with usage', (command: string[]) => {
+  it.each([[[]], [['check']], [['decide']], [['apply']], [['history']], [['start']], [['demo']]])('warden %j --help exits 0 with usage', (command: string[]) => {
     const run = warden(...command, '--help');
     expect(run.status, shown(run)).toBe(0);
     expect(run.stdout).toContain(`Usage: warden${command.length > 0 ? ` ${command[0]}` : ''}`);

@@ -4,6 +4,7 @@ import { registerCheck } from './commands/check.js';
 import { registerDecide } from './commands/decide.js';
 import { registerDemo } from './commands/demo.js';
 import { registerHistory } from './commands/history.js';
+import { registerStart } from './commands/start.js';
 import { EXIT, UsageError } from './output.js';
 
 /** The `warden` command: thin over the libraries (and, later, the admin API). */
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerDecide(program);
   registerApply(program);
   registerHistory(program);
+  registerStart(program);
   registerDemo(program);
   return program;
 }

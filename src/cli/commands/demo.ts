@@ -1,66 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { applyManifests } from '../../controlplane/manifests/apply-manifests.js';
-import { decide, type DecisionRequest } from '../../policy/decide.js';
-import { explainDecision } from '../../policy/explain.js';
-import { dataOption, withStore } from '../data-option.js';
-import { loadValidFolder } from '../load-snapshot.js';
-import { printLines } from '../output.js';
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
+import { startDemoUpstreams, type DemoApi } from '../../../examples/upstreams/demo-upstreams.js';
+import { defaultGatewayConfig } from '../../controlplane/config/gateway-config-file.js';
+import { issueApiKey } from '../../controlplane/credentials/issue-api-key.js';
+import { dataOption } from '../data-option.js';
+import { startGatewayRuntime, type GatewayRuntime } from '../gateway-runtime.js';
+import { printLines, UsageError } from '../output.js';
 import { packageRoot } from '../package-root.js';
 
-/** Representative calls of the example fleet, each showing one thing the policy engine does. */
-const TOUR: { title: string; request: DecisionRequest }[] = [
-  {
-    title: 'The support bot reads the customer of its current ticket',
-    request: { agent: 'support-bot', method: 'GET', path: '/crm/customers/C-1001', context: { customer: 'C-1001', ticket: 'T-77' }, region: 'eu' },
-  },
-  {
-    title: 'A prompt-injected support bot tries another customer',
-    request: { agent: 'support-bot', method: 'GET', path: '/crm/customers/C-2002', context: { customer: 'C-1001', ticket: 'T-77' }, region: 'eu' },
-  },
-  {
-    title: 'The support bot reaches for HR data (forbidden) and is told what it may use',
-    request: { agent: 'support-bot', method: 'GET', path: '/hr/employees/E-7', region: 'eu' },
-  },
-  {
-    title: 'The analyst asks for 120 days of transactions (grants allow 90)',
-    request: { agent: 'finance-analyst', method: 'GET', path: '/finance/transactions', query: { from: '2026-01-01', to: '2026-05-01' } },
-  },
-  {
-    title: 'The IT agent provisions a machine: allowed, but a human must approve',
-    request: { agent: 'itops-agent', method: 'POST', path: '/itops/compute/instances', body: { size: 'small', region: 'eu-west-1' } },
-  },
-  {
-    title: 'The analyst still uses the deprecated warehouse',
-    request: { agent: 'finance-analyst', method: 'GET', path: '/warehouse/orders', query: { since: isoDate(Date.now() - 7 * 86_400_000) } },
-  },
+const IDP_ISSUER = 'https://login.example.com/';
+const ORCHESTRATOR_ISSUER = 'https://orchestrator.demo.local/';
+const AUDIENCE = 'warden';
+
+/** Upstream secrets of the example APIs: made up per run, injected by the gateway, never seen by agents. */
+const UPSTREAM_SECRETS: readonly { api: DemoApi; env: string; header: string; scheme: string }[] = [
+  { api: 'crm', env: 'CRM_API_TOKEN', header: 'authorization', scheme: 'Bearer ' },
+  { api: 'hr', env: 'HR_API_KEY', header: 'x-api-key', scheme: '' },
+  { api: 'finance', env: 'FINANCE_API_TOKEN', header: 'authorization', scheme: 'Bearer ' },
+  { api: 'payments', env: 'PAYMENTS_API_TOKEN', header: 'authorization', scheme: 'Bearer ' },
 ];
+
+interface Call {
+  readonly status: number;
+  readonly body: string;
+}
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('a guided tour: validate and apply the example fleet, then decide representative calls')
-    .option('--examples <dir>', 'manifest folder to tour', path.join(packageRoot(), 'examples'))
+    .description('run the gateway with the example fleet, demo upstream services and a guided walkthrough (what `npm start` does)')
+    .option('--examples <dir>', 'manifest folder to serve', path.join(packageRoot(), 'examples'))
+    .option('--port <port>', 'agent port of the gateway', '8080')
+    .option('--admin-port <port>', 'admin port (health, metrics)', '8081')
+    .option('--once', 'exit after the walkthrough instead of serving until Ctrl-C')
     .addOption(dataOption)
-    .action(async (options: { examples: string; data: string }) => {
-      printLines([`Warden — policy tour over ${path.relative(process.cwd(), options.examples) || '.'}`, '']);
-      const { loaded, snapshot } = await loadValidFolder(options.examples);
-      const operations = loaded.set.apis.reduce((sum, api) => sum + api.spec.operations.length, 0);
-      printLines([`1. checked ${loaded.files.length} files: ${loaded.set.apis.length} APIs, ${operations} operations, ${loaded.set.roles.length} roles, ${loaded.set.agents.length} agents`]);
-      const result = await withStore(options.data, (store) => applyManifests(store, loaded.set, { appliedBy: 'demo', message: 'warden demo' }));
-      printLines([`2. policy version ${result.record.id} in force (${snapshot.version.slice(0, 19)}), stored in ${options.data}/`, '']);
-      TOUR.forEach(({ title, request }, index) => {
-        printLines([`${index + 3}. ${title}`, `   ${request.agent}: ${request.method} ${request.path}`]);
-        printLines(explainDecision(decide(snapshot, request)).map((line) => `   ${line}`));
-        printLines(['']);
+    .action(async (options: { examples: string; port: string; adminPort: string; once?: boolean; data: string }) => {
+      const dataDirectory = path.resolve(options.data);
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      const credentials: Partial<Record<DemoApi, { header: string; value: string }>> = {};
+      for (const secret of UPSTREAM_SECRETS) {
+        const value = randomBytes(18).toString('base64url');
+        env[secret.env] = value;
+        credentials[secret.api] = { header: secret.header, value: `${secret.scheme}${value}` };
+      }
+      const demoDirectory = path.join(dataDirectory, 'demo');
+      await mkdir(demoDirectory, { recursive: true });
+      const idp = await signingKey(path.join(demoDirectory, 'login.example.com.jwks.json'));
+      const orchestrator = await signingKey(path.join(demoDirectory, 'orchestrator.jwks.json'));
+
+      const upstreams = await startDemoUpstreams({ credentials });
+      const issuer = (name: string, jwksFile: string) => ({ issuer: name, audiences: [AUDIENCE], keys: { jwksFile } });
+      const config = defaultGatewayConfig({
+        // The demo gateway runs in the EU region: the support bot may call from eu and us.
+        gateway: { host: '127.0.0.1', port: port(options.port, '--port'), region: 'eu' },
+        admin: { host: '127.0.0.1', port: port(options.adminPort, '--admin-port') },
+        audit: { jsonl: 'audit.jsonl' },
+        identity: {
+          jwt: [issuer(IDP_ISSUER, 'demo/login.example.com.jwks.json')],
+          context: [issuer(ORCHESTRATOR_ISSUER, 'demo/orchestrator.jwks.json')],
+        },
       });
-      printLines([
-        'Try your own:  npx warden decide examples --agent support-bot --method GET --path /crm/customers/C-1001 --context customer=C-1001 --region eu',
-        'Validate:      npx warden check examples',
-      ]);
+      const keys: Record<string, string> = {};
+      let runtime: GatewayRuntime;
+      try {
+        runtime = await startGatewayRuntime({
+          loaded: { config, baseDirectory: dataDirectory },
+          dataDirectory,
+          manifests: options.examples,
+          appliedBy: 'demo',
+          env,
+          async prepare(store) {
+            for (const id of ['key_supportbot01', 'key_itopsagent01', 'key_supervisor01']) keys[id] = (await issueApiKey(store, id)).key;
+          },
+        });
+      } catch (error) {
+        await upstreams.close();
+        throw error;
+      }
+      const gateway = `http://127.0.0.1:${runtime.addresses.agent.port}`;
+      const admin = `http://127.0.0.1:${runtime.addresses.admin.port}`;
+      const context = await new SignJWT({ customer: 'C-1001', ticket: 'T-77', purpose: 'support' })
+        .setProtectedHeader({ alg: 'ES256', kid: orchestrator.kid })
+        .setIssuer(ORCHESTRATOR_ISSUER)
+        .setAudience(AUDIENCE)
+        .setSubject('support-bot')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(orchestrator.privateKey);
+      const analystToken = await new SignJWT({ scope: 'finance.read' })
+        .setProtectedHeader({ alg: 'ES256', kid: idp.kid })
+        .setIssuer(IDP_ISSUER)
+        .setAudience(AUDIENCE)
+        .setSubject('finance-analyst-svc')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(idp.privateKey);
+
+      try {
+        printLines([
+          'Warden demo — an API gateway for AI agents',
+          '',
+          `Gateway (agents):      ${gateway}`,
+          `Admin (health, metrics): ${admin}/healthz  ${admin}/readyz  ${admin}/metrics`,
+          `Demo upstreams:        ${Object.entries(upstreams.urls).map(([api, url]) => `${api} ${url}`).join(', ')}`,
+          `Policy:                ${path.relative(process.cwd(), options.examples) || '.'} applied to ${path.relative(process.cwd(), dataDirectory) || '.'}/warden.db`,
+          ...runtime.warnings.map((warning) => `warning: ${warning}`),
+          '',
+          'Each agent holds only its own Warden credential. Upstream secrets live in the gateway.',
+          '',
+        ]);
+        await walkthrough(gateway, runtime, { supportKey: keys.key_supportbot01!, context, analystToken });
+        printLines([
+          'Try it yourself (keys are shown once; the store keeps only their SHA-256 digests):',
+          `  export GW=${gateway}`,
+          `  export SUPPORT_KEY=${keys.key_supportbot01}`,
+          `  export CONTEXT=${context}`,
+          `  export ANALYST_TOKEN=${analystToken}`,
+          `  curl -s $GW/crm/customers/C-1001 -H "Authorization: Bearer $SUPPORT_KEY" -H "Warden-Context: $CONTEXT"`,
+          `  curl -s $GW/crm/customers/C-1001/orders -H "Authorization: Bearer $SUPPORT_KEY" -H "Warden-Context: $CONTEXT"`,
+          `  curl -s $GW/payments/refunds -H "Authorization: Bearer $SUPPORT_KEY" -H 'Content-Type: application/json' -d '{"orderId":"O-1001-1","amount":250,"currency":"EUR"}'`,
+          `  curl -s "$GW/finance/transactions?from=2026-09-01&to=2026-09-30" -H "Authorization: Bearer $ANALYST_TOKEN"`,
+          `  curl -s ${admin}/metrics | grep warden_requests_total`,
+          `  tail -n 3 ${path.relative(process.cwd(), path.join(dataDirectory, 'audit.jsonl'))}`,
+          '',
+          'Run the same gateway against real upstreams: warden start --config warden.yaml (docs/gateway.md).',
+        ]);
+        if (options.once) return;
+        printLines(['', 'Serving until Ctrl-C.']);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        printLines(['', 'Draining in-flight requests and flushing the audit log…']);
+      } finally {
+        await runtime.close();
+        await upstreams.close();
+      }
     });
 }
 
-function isoDate(time: number): string {
-  return new Date(time).toISOString().slice(0, 10);
+/** The guided tour: real calls through the real gateway, each showing one thing Warden does. */
+async function walkthrough(gateway: string, runtime: GatewayRuntime, secrets: { supportKey: string; context: string; analystToken: string }): Promise<void> {
+  const support = { authorization: `Bearer ${secrets.supportKey}`, 'warden-context': secrets.context };
+  const analyst = { authorization: `Bearer ${secrets.analystToken}` };
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const before = (await runtime.store.lastAuditEvent())?.seq ?? 0;
+  let step = 0;
+  const show = (title: string, shell: string, call: Call, lines: string[]) => {
+    step++;
+    printLines([`${step}. ${title}`, `   $ ${shell}`, `   → ${call.status} ${lines[0] ?? ''}`, ...lines.slice(1).map((line) => `     ${line}`), '']);
+  };
+
+  let call = await request(gateway, 'GET', '/crm/customers/C-1001', support);
+  const customer = parse(call.body);
+  show('The support bot reads the customer of its current ticket (bound by its Warden-Context token)', 'curl $GW/crm/customers/C-1001 -H "Authorization: Bearer $SUPPORT_KEY" -H "Warden-Context: $CONTEXT"', call, [
+    `name ${String(customer.name)}, email ${String(customer.email)}, phone ${String(customer.phone)} (masked by the grant), dateOfBirth ${customer.dateOfBirth === undefined ? 'dropped' : 'present'}`,
+  ]);
+
+  call = await request(gateway, 'GET', '/crm/customers/C-2002', support);
+  show('A prompt-injected support bot asks for another customer (BOLA)', 'curl $GW/crm/customers/C-2002 …same credentials…', call, problemLines(call));
+
+  call = await request(gateway, 'GET', '/hr/employees/E-7', support);
+  show('The support bot reaches for HR data: forbidden, and told what it may use instead', 'curl $GW/hr/employees/E-7 …', call, problemLines(call));
+
+  call = await request(gateway, 'GET', `/finance/transactions?from=${day(-120)}&to=${day(0)}`, analyst);
+  show('The finance analyst (OIDC access token) asks for 120 days of ledger; its grant allows 90', `curl "$GW/finance/transactions?from=${day(-120)}&to=${day(0)}" -H "Authorization: Bearer $ANALYST_TOKEN"`, call, problemLines(call));
+
+  call = await request(gateway, 'GET', `/finance/transactions?from=${day(-30)}&to=${day(0)}`, analyst);
+  const transactions = parse(call.body);
+  show('…and gets 30 days', `curl "$GW/finance/transactions?from=${day(-30)}&to=${day(0)}" …`, call, [`${Array.isArray(transactions.transactions) ? transactions.transactions.length : Array.isArray(transactions) ? (transactions as unknown[]).length : '?'} transactions`]);
+
+  call = await request(gateway, 'GET', '/warehouse/export', analyst);
+  // The record is written when the response closes and flushed within 50 ms.
+  const recorded = (await waitForAudit(runtime, before, step + 1)).at(-1);
+  show('Monitor mode: the legacy warehouse is being rolled out, so an ungranted export still passes — and is recorded', 'curl $GW/warehouse/export -H "Authorization: Bearer $ANALYST_TOKEN"', call, [
+    `(passed through) audit: decision ${recorded?.decision.outcome} ${recorded?.decision.reason}`,
+  ]);
+
+  call = await request(gateway, 'GET', '/crm/customers/C-1001/..%2FC-2002', support);
+  show('A path trick to reach another customer is refused before routing; the CRM never sees it', 'curl --path-as-is "$GW/crm/customers/C-1001/..%2FC-2002" …', call, problemLines(call));
+
+  call = await request(gateway, 'GET', '/crm/customers/C-1001', {});
+  show('No credential, no access', 'curl $GW/crm/customers/C-1001', call, problemLines(call));
+
+  const events = await waitForAudit(runtime, before, step);
+  const last = events[events.length - 1];
+  printLines([
+    `${step + 1}. Every call above is one audit record, hash-chained: ${events.length} new records, last seq ${last?.seq} hash ${last?.hash?.slice(0, 23)}…`,
+    '   (in the store and in audit.jsonl; no key, token or query value is ever written)',
+    '',
+  ]);
 }
+
+function problemLines(call: Call): string[] {
+  const body = parse(call.body);
+  const lines = [`${String(body.code)}: ${String(body.detail)}`];
+  const alternatives = Array.isArray(body.alternatives) ? (body.alternatives as { method: string; path: string; summary?: string }[]) : [];
+  for (const alternative of alternatives.slice(0, 3)) lines.push(`may use instead: ${alternative.method} ${alternative.path}${alternative.summary ? ` — ${alternative.summary}` : ''}`);
+  return lines;
+}
+
+function parse(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A raw HTTP request, so the target reaches the gateway exactly as written (fetch would normalise it). */
+function request(base: string, method: string, target: string, headers: Record<string, string>): Promise<Call> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(base);
+    const req = http.request({ host: url.hostname, port: url.port, method, path: target, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The records after `afterSeq`, once there are `count` of them (or after 3 s). */
+async function waitForAudit(runtime: GatewayRuntime, afterSeq: number, count: number) {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const events = await runtime.store.listAuditEvents({ afterSeq });
+    if (events.length >= count || Date.now() > deadline) return events;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A fresh ES256 key pair; the public half is written as a JWKS file the gateway trusts. */
+async function signingKey(jwksFile: string): Promise<{ privateKey: CryptoKey; kid: string }> {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const kid = randomBytes(8).toString('hex');
+  await writeFile(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] }, null, 2));
+  return { privateKey, kid };
+}
+
+function port(text: string, option: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new UsageError(`${option} ${text} is not a port number`, `give a number from 0 to 65535, e.g. ${option} 8080`);
+  return value;
+}
+

@@ -1,0 +1,17 @@
+import type { AgentManifest, ApiManifest, ManifestSet, RoleManifest } from '../../model/manifests/index.js';
+import type { PolicyVersionRecord, Store } from '../store/store.js';
+
+/** The manifests of the version in force, as a set the compiler takes; undefined before the first apply. */
+export async function policyInForce(store: Store): Promise<{ readonly record: PolicyVersionRecord; readonly set: ManifestSet } | undefined> {
+  const record = await store.currentPolicyVersion();
+  if (record === undefined) return undefined;
+  const apis: ApiManifest[] = [];
+  const agents: AgentManifest[] = [];
+  const roles: RoleManifest[] = [];
+  for (const { content } of await store.policyManifests(record.id)) {
+    if (content.kind === 'Api') apis.push(content);
+    else if (content.kind === 'Agent') agents.push(content);
+    else roles.push(content);
+  }
+  return { record, set: { apis, agents, roles } };
+}
