@@ -225,6 +225,33 @@ describe('warden apply and history', () => {
   });
 });
 
+describe('warden demo (npm start)', () => {
+  it('serves the example fleet through the real gateway and walks through allowed, denied and monitored calls', async () => {
+    const data = path.join(scratch, 'demo-data');
+    const run = warden('demo', '--once', '--port', '0', '--admin-port', '0', '--data', data);
+    expect(run.status, shown(run)).toBe(0);
+    const out = run.stdout;
+    expect(out).toMatch(/1\. The support bot reads[^\n]*\n[^\n]*\n   → 200 name \S+ \S+, email \*\*\*, phone \*\*\*/);
+    expect(out).toContain('→ 403 WARDEN_AUTHZ_CONTEXT_MISMATCH');
+    expect(out).toMatch(/→ 403 WARDEN_AUTHZ_FORBIDDEN[^\n]*\n     may use instead: GET \/crm\//);
+    expect(out).toContain('→ 403 WARDEN_AUTHZ_PARAM_VIOLATION');
+    expect(out).toMatch(/→ 200 \d+ transactions/);
+    expect(out).toContain('audit: decision would-deny WARDEN_AUTHZ_NOT_GRANTED');
+    expect(out).toContain('→ 400 WARDEN_REQUEST_NOT_CANONICAL');
+    expect(out).toContain('→ 401 WARDEN_AUTHN_MISSING');
+    expect(out).toContain('8 new records');
+    // The audit file has one record per call and none of the secrets the demo printed.
+    const key = /export SUPPORT_KEY=(\S+)/.exec(out)![1]!;
+    const token = /export ANALYST_TOKEN=(\S+)/.exec(out)![1]!;
+    const records = (await readFile(path.join(data, 'audit.jsonl'), 'utf8')).trimEnd().split('\n');
+    expect(records).toHaveLength(8);
+    for (const record of records) {
+      expect(record).not.toContain(key);
+      expect(record).not.toContain(token.split('.')[2]);
+    }
+  }, 60_000);
+});
+
 describe('--help', () => {
   it.each([[[]], [['check']], [['decide']], [['apply']], [['history']], [['start']], [['demo']]])('warden %j --help exits 0 with usage', (command: string[]) => {
     const run = warden(...command, '--help');
