@@ -35,8 +35,9 @@ const HEX = '0123456789ABCDEF';
 
 // Characters a path may carry unencoded: unreserved, sub-delims without `;`, `:`, `@`, `/`.
 const PATH_RAW = charTable("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,=:@/");
-// In a query component `&` separates and `=` ends the name; `/` and `?` are data.
-const QUERY_RAW = charTable("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$'()*,:@/?");
+// In a query component `&` separates and `=` ends the name; `/` and `?` are data. `[` and `]`
+// are data too: browsers and fetch send `a[]=1` unencoded, and `a[]` counts as `a` for duplicates.
+const QUERY_RAW = charTable("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$'()*,:@/?[]");
 const UNRESERVED = charTable('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~');
 const NO_QUERY: Readonly<Record<string, string>> = Object.freeze(Object.create(null) as Record<string, string>);
 const NO_NAMES: readonly string[] = Object.freeze([]);
@@ -170,7 +171,6 @@ function decodeComponent(raw: string, isValue: boolean): { text: string; decoded
       const byte = hexByte(raw, i);
       if (byte < 0) return notCanonical('a `%` in the query is not followed by two hex digits');
       if (byte < 0x20 || byte === 0x7f) return notCanonical('the query contains an encoded control byte or NUL');
-      if (byte === 0x25 && hexDigit(raw.charCodeAt(i + 3)) >= 0 && hexDigit(raw.charCodeAt(i + 4)) >= 0) return notCanonical('the query is double-encoded (`%25` followed by hex)');
       if (byte < 0x80 && UNRESERVED[byte] === 1) text += String.fromCharCode(byte);
       else {
         text += `%${HEX[byte >> 4]}${HEX[byte & 15]}`;
@@ -189,11 +189,23 @@ function decodeComponent(raw: string, isValue: boolean): { text: string; decoded
     }
   }
   if (!escaped) return { text, decoded: text };
+  let decoded: string;
   try {
-    return { text, decoded: decodeURIComponent(text) };
+    decoded = decodeURIComponent(text);
   } catch {
     return notCanonical('the query does not decode as UTF-8');
   }
+  // Checked after decoding, so `%25%32%37` (whose canonical form is `%2527`) is caught too.
+  if (hasEscape(decoded)) return notCanonical('the query is double-encoded (it decodes to a `%` escape)');
+  return { text, decoded };
+}
+
+/** Whether decoded text still contains a `%XX` escape a second decoder would decode. */
+function hasEscape(decoded: string): boolean {
+  for (let i = decoded.indexOf('%'); i !== -1; i = decoded.indexOf('%', i + 1)) {
+    if (hexDigit(decoded.charCodeAt(i + 1)) >= 0 && hexDigit(decoded.charCodeAt(i + 2)) >= 0) return true;
+  }
+  return false;
 }
 
 function decodesAsUtf8(path: string): boolean {
