@@ -7,7 +7,10 @@ import type { AuditEvent } from '../model/audit-event.js';
 export interface AuditSink {
   /** Accepts a record; it becomes durable with the next flush (at most `flushIntervalMs` later). */
   write(event: AuditEvent): void;
-  /** Accepts a record and resolves once it is durable; rejects if it cannot be made durable. */
+  /**
+   * Accepts a record and resolves once it is durable. If it cannot be made durable it rejects
+   * and the record is withdrawn: the caller records what it answered instead.
+   */
   writeDurably(event: AuditEvent): Promise<void>;
   /** Records accepted but not yet durable: the audit lag. */
   pending(): number;

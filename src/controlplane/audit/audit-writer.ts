@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AuditEvent } from '../../model/audit-event.js';
-import type { Store } from '../store/store.js';
+import type { ChainedAuditRecord, Store } from '../store/store.js';
+import { chainRecord, GENESIS_HASH } from './audit-chain.js';
 
 export interface AuditWriterOptions {
   /** How long a record may wait before it is written (≤ 50 ms: what a crash may lose). */
@@ -13,19 +14,28 @@ export interface AuditWriterOptions {
   readonly onError?: (error: Error) => void;
 }
 
-const GENESIS = 'sha256:' + '0'.repeat(64);
+/** A record waiting to be written, and the strict-mode response waiting for it, if any. */
+interface Pending {
+  readonly event: AuditEvent;
+  readonly waiter: { readonly resolve: () => void; readonly reject: (error: Error) => void } | undefined;
+}
+
+// Records per transaction. The embedded store writes synchronously, so a flush of a busy
+// second's records in one go would stall every request for milliseconds; between chunks the
+// gateway serves requests again.
+const CHUNK = 64;
 
 /**
  * Takes AuditEvents from the data plane and writes them to the store in batches, chained:
  * each record gets the next `seq`, the previous record's hash and its own SHA-256 over its
  * content, so a deleted, reordered or edited record breaks the chain. Nothing is dropped: a
- * failed flush keeps the batch and retries, and `close()` writes everything still buffered.
+ * failed write keeps the records not yet durable and retries them, and `close()` writes
+ * everything still buffered.
  */
 export class AuditWriter {
-  #buffer: AuditEvent[] = [];
-  #waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  #buffer: Pending[] = [];
   #seq = 0;
-  #prevHash = GENESIS;
+  #prevHash = GENESIS_HASH;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
   #closed = false;
@@ -48,20 +58,21 @@ export class AuditWriter {
     return writer;
   }
 
+  /** Accepts a record; it is durable after the next flush, at most `flushIntervalMs` from now. */
   write(event: AuditEvent): void {
-    if (this.#closed) throw new Error('the audit writer is closed');
-    this.#buffer.push(event);
+    this.#accept({ event, waiter: undefined });
     this.#timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
   }
 
+  /** Accepts a record and resolves once it is durable; rejects (and withdraws the record) if writing it failed. */
   writeDurably(event: AuditEvent): Promise<void> {
-    this.write(event);
-    const durable = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    const durable = new Promise<void>((resolve, reject) => this.#accept({ event, waiter: { resolve, reject } }));
     // A waiting response should not wait for the timer: flush on the next turn, batching whoever else is waiting.
     setImmediate(() => void this.flush());
     return durable;
   }
 
+  /** Records accepted but not yet durable: the audit lag. */
   pending(): number {
     return this.#buffer.length;
   }
@@ -75,23 +86,8 @@ export class AuditWriter {
     }
     if (this.#buffer.length === 0) return;
     const batch = this.#buffer;
-    const waiters = this.#waiters;
     this.#buffer = [];
-    this.#waiters = [];
-    this.#flushing = this.#write(batch).then(
-      () => {
-        this.#failures = 0;
-        for (const waiter of waiters) waiter.resolve();
-      },
-      (error: Error) => {
-        // Keep the records, in order, ahead of anything that arrived meanwhile; retry with backoff.
-        this.#buffer = batch.concat(this.#buffer);
-        this.#failures++;
-        for (const waiter of waiters) waiter.reject(error);
-        this.options.onError?.(error);
-        if (!this.#closed) this.#timer ??= setTimeout(() => void this.flush(), Math.min(5000, this.options.flushIntervalMs * 2 ** this.#failures));
-      },
-    );
+    this.#flushing = this.#writeAll(batch);
     try {
       await this.#flushing;
     } finally {
@@ -106,23 +102,59 @@ export class AuditWriter {
     if (this.#buffer.length > 0) throw new Error(`${this.#buffer.length} audit records could not be written`);
   }
 
-  async #write(batch: readonly AuditEvent[]): Promise<void> {
+  #accept(pending: Pending): void {
+    if (this.#closed) throw new Error('the audit writer is closed');
+    this.#buffer.push(pending);
+  }
+
+  async #writeAll(batch: readonly Pending[]): Promise<void> {
+    for (let start = 0; start < batch.length; start += CHUNK) {
+      if (start > 0) await nextTurn();
+      const chunk = batch.slice(start, start + CHUNK);
+      try {
+        await this.#write(chunk);
+      } catch (error) {
+        this.#failed(batch.slice(start), error as Error);
+        return;
+      }
+      this.#failures = 0;
+      for (const { waiter } of chunk) waiter?.resolve();
+    }
+  }
+
+  /**
+   * Keeps the records that are not durable, in order, ahead of anything that arrived
+   * meanwhile, and retries them with backoff. A strict-mode record is withdrawn instead: its
+   * response is refused, and the gateway records that outcome, so the request still has
+   * exactly one record and it tells what the agent received.
+   */
+  #failed(notWritten: readonly Pending[], error: Error): void {
+    const kept: Pending[] = [];
+    for (const pending of notWritten) {
+      if (pending.waiter === undefined) kept.push(pending);
+      else pending.waiter.reject(error);
+    }
+    this.#buffer = kept.concat(this.#buffer);
+    this.#failures++;
+    this.options.onError?.(error);
+    if (!this.#closed) this.#timer ??= setTimeout(() => void this.flush(), Math.min(5000, this.options.flushIntervalMs * 2 ** this.#failures));
+  }
+
+  async #write(chunk: readonly Pending[]): Promise<void> {
     let seq = this.#seq;
     let prevHash = this.#prevHash;
-    const chained: AuditEvent[] = [];
-    for (const event of batch) {
-      seq++;
-      const content = JSON.stringify({ ...event, seq, prevHash });
-      const hash = 'sha256:' + createHash('sha256').update(content).digest('hex');
-      chained.push({ ...event, seq, prevHash, hash });
-      prevHash = hash;
+    const chained: ChainedAuditRecord[] = [];
+    for (const { event } of chunk) {
+      const record = chainRecord(event, ++seq, prevHash);
+      chained.push(record);
+      prevHash = record.hash;
     }
     await this.store.appendAuditEvents(chained);
     this.#seq = seq;
     this.#prevHash = prevHash;
     if (this.options.jsonlFile !== undefined) {
-      // The store is the record of truth and already has the batch: a JSONL failure is reported, not retried.
-      await appendFile(this.options.jsonlFile, chained.map((event) => JSON.stringify(event)).join('\n') + '\n').catch((error: Error) => this.options.onError?.(error));
+      // The store is the record of truth and already has the chunk: a JSONL failure is reported, not retried.
+      await appendFile(this.options.jsonlFile, chained.map((record) => record.json).join('\n') + '\n').catch((error: Error) => this.options.onError?.(error));
     }
   }
 }

@@ -1,11 +1,11 @@
-import { Migrator, type Kysely, type Selectable } from 'kysely';
+import { CompiledQuery, Migrator, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { ApiKeyRecord } from '../../model/api-key.js';
 import type { AuditEvent } from '../../model/audit-event.js';
 import type { Manifest } from '../../model/manifests/index.js';
 import { canonicalJson, contentHash } from '../../policy/content-hash.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
-import { PolicyConflictError, type AuditEventFilter, type ManifestDiff, type NewPolicyVersion, type PolicyVersionRecord, type Store, type StoredManifest } from './store.js';
+import { PolicyConflictError, type AuditEventFilter, type ChainedAuditRecord, type ManifestDiff, type NewPolicyVersion, type PolicyVersionRecord, type Store, type StoredManifest } from './store.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -13,6 +13,8 @@ type VersionRow = Selectable<Database['policy_versions']>;
 
 /** The Store over any SQL database Kysely speaks; dialect factories supply the connection. */
 export class SqlStore implements Store {
+  #insertAudit: CompiledQuery | undefined;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: SqlDialectName,
@@ -124,28 +126,14 @@ export class SqlStore implements Store {
     }));
   }
 
-  async appendAuditEvents(events: readonly AuditEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const rows = events.map((event) => {
-      if (event.seq === undefined || event.hash === undefined) throw new Error(`audit record ${event.id} is not chained (seq and hash are required)`);
-      return {
-        seq: event.seq,
-        id: event.id,
-        time: event.time,
-        request_id: event.requestId,
-        agent: event.agent?.name ?? null,
-        api: event.api?.name ?? null,
-        operation: event.api?.operation ?? null,
-        decision: event.decision.outcome,
-        reason: event.decision.reason,
-        status: event.http.status,
-        event: JSON.stringify(event),
-        hash: event.hash,
-      };
-    });
-    // 13 columns per row: stay well below SQLite's 32,766 bound parameters per statement.
+  async appendAuditEvents(records: readonly ChainedAuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    // One insert per row, compiled once: the SQL text stays the same, so its prepared statement is reused.
+    this.#insertAudit ??= this.db.insertInto('audit_events').values(auditRow(records[0]!)).compile();
+    const { sql } = this.#insertAudit;
     await this.db.transaction().execute(async (trx) => {
-      for (let start = 0; start < rows.length; start += 1000) await trx.insertInto('audit_events').values(rows.slice(start, start + 1000)).execute();
+      // Parameters in the row's key order, which is the compiled insert's column order.
+      for (const record of records) await trx.executeQuery(CompiledQuery.raw(sql, Object.values(auditRow(record))));
     });
   }
 
@@ -177,5 +165,24 @@ function toRecord(row: VersionRow): PolicyVersionRecord {
     appliedBy: row.applied_by,
     message: row.message ?? undefined,
     diff: JSON.parse(row.diff) as ManifestDiff,
+  };
+}
+
+/** The audit_events row of a chained record: the indexed fields and the record's text. Column order is the insert's. */
+function auditRow(record: ChainedAuditRecord): Insertable<Database['audit_events']> {
+  const event = record.event;
+  return {
+    seq: record.seq,
+    id: event.id,
+    time: event.time,
+    request_id: event.requestId,
+    agent: event.agent?.name ?? null,
+    api: event.api?.name ?? null,
+    operation: event.api?.operation ?? null,
+    decision: event.decision.outcome,
+    reason: event.decision.reason,
+    status: event.http.status,
+    event: record.json,
+    hash: record.hash,
   };
 }

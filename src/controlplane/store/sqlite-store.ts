@@ -4,6 +4,7 @@ import Sqlite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { SqlStore } from './sql-store.js';
+import { cachingStatements } from './sqlite-statement-cache.js';
 
 /**
  * Opens (creating if needed) the embedded SQLite store. WAL lets readers run while a writer
@@ -16,7 +17,7 @@ export async function openSqliteStore(file: string): Promise<SqlStore> {
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = NORMAL');
-  const store = new SqlStore(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
+  const store = new SqlStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(database) }) }), 'sqlite');
   await store.migrate();
   return store;
 }

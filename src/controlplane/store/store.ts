@@ -82,15 +82,24 @@ export interface Store {
   /** Every key, revoked and expired included, sorted by id. */
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /**
-   * Appends chained audit records (`seq`, `prevHash` and `hash` set) in one transaction: all
-   * of them or none. Refuses a `seq` that is already taken.
+   * Appends chained audit records in one transaction: all of them or none. Refuses a `seq`
+   * that is already taken. The record's `json` is stored as given (it is what was hashed).
    */
-  appendAuditEvents(events: readonly AuditEvent[]): Promise<void>;
+  appendAuditEvents(records: readonly ChainedAuditRecord[]): Promise<void>;
   /** The newest record's chain position, to continue the chain after a restart. */
   lastAuditEvent(): Promise<{ readonly seq: number; readonly hash: string } | undefined>;
   /** Records in `seq` order; filters are optional and combine with AND. */
   listAuditEvents(filter?: AuditEventFilter): Promise<AuditEvent[]>;
   close(): Promise<void>;
+}
+
+/** An AuditEvent placed in the hash chain (see controlplane/audit/audit-chain.ts), serialised once. */
+export interface ChainedAuditRecord {
+  readonly seq: number;
+  readonly hash: string;
+  readonly event: AuditEvent;
+  /** The record as stored and exported: the event with `seq`, `prevHash` and `hash`. */
+  readonly json: string;
 }
 
 export interface AuditEventFilter {

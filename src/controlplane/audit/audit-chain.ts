@@ -1,0 +1,44 @@
+import { hash } from 'node:crypto';
+import type { AuditEvent } from '../../model/audit-event.js';
+import type { ChainedAuditRecord } from '../store/store.js';
+
+/** `prevHash` of the first record. */
+export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`;
+
+// `,"hash":"sha256:` + 64 hex digits + `"}`: what `chainRecord` appends to the hashed text.
+const HASH_MEMBER_LENGTH = ',"hash":"sha256:'.length + 64 + '"}'.length;
+
+/**
+ * Puts an AuditEvent at position `seq` of the hash chain. The record is serialised once: its
+ * text starts with `seq` and `prevHash`, its `hash` is the SHA-256 of that text, and the
+ * stored text is the same text with the `hash` member appended. A verifier therefore needs
+ * no canonical JSON: it strips the final `hash` member and hashes the bytes it read.
+ */
+export function chainRecord(event: AuditEvent, seq: number, prevHash: string): ChainedAuditRecord {
+  const body = JSON.stringify(event);
+  const content = `{"seq":${seq},"prevHash":"${prevHash}"${body.length > 2 ? `,${body.slice(1)}` : '}'}`;
+  const hash = contentHash(content);
+  return { seq, hash, event, json: `${content.slice(0, -1)},"hash":"${hash}"}` };
+}
+
+/**
+ * Checks one stored record against the record before it: the text hashes to its `hash`, and
+ * it names `prevHash` and `seq` as the chain says. Returns what is wrong, or undefined.
+ */
+export function chainProblem(json: string, expected: { readonly seq: number; readonly prevHash: string }): string | undefined {
+  let record: { seq?: unknown; prevHash?: unknown; hash?: unknown };
+  try {
+    record = JSON.parse(json) as typeof record;
+  } catch {
+    return 'the record is not valid JSON';
+  }
+  if (record.seq !== expected.seq) return `seq is ${String(record.seq)}, expected ${expected.seq}`;
+  if (record.prevHash !== expected.prevHash) return 'prevHash does not match the previous record';
+  if (typeof record.hash !== 'string' || json.length < HASH_MEMBER_LENGTH || !json.endsWith(`,"hash":"${record.hash}"}`)) return 'the record does not end with its hash';
+  const content = `${json.slice(0, -HASH_MEMBER_LENGTH)}}`;
+  return contentHash(content) === record.hash ? undefined : 'the record\'s content does not match its hash';
+}
+
+function contentHash(text: string): string {
+  return `sha256:${hash('sha256', text)}`;
+}
