@@ -3,7 +3,6 @@ import http, { type IncomingMessage, type Server, type ServerResponse } from 'no
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { pipeline } from 'node:stream';
 import type { GatewayConfig } from '../model/config/gateway-config.js';
 import type { AuditSink } from './audit-sink.js';
 import { authorizeFilter } from './filters/authorize/authorize-filter.js';
@@ -192,6 +191,9 @@ export class Gateway {
         if (verdict.kind === 'respond') return await this.#fail(ctx, verdict);
       }
       stage = 'respond';
+      // Strict audit records the status the agent is about to receive, before it receives it.
+      ctx.status = ctx.upstream!.status;
+      if (ctx.responseBody !== undefined) ctx.bytesOut = ctx.responseBody.length;
       if (this.#config.audit.mode === 'strict' && !(await this.#durable(ctx))) {
         ctx.upstream?.body.destroy();
         return await this.#fail(ctx, { kind: 'respond', status: 503, code: 'WARDEN_AUDIT_UNAVAILABLE', detail: 'the audit record could not be made durable' });
@@ -217,17 +219,24 @@ export class Gateway {
       res.destroy();
       return;
     }
+    let body = this.#problem(ctx, verdict);
     if (this.#config.audit.mode === 'strict' && !(await this.#durable(ctx))) {
       ctx.failure = { code: 'WARDEN_AUDIT_UNAVAILABLE', detail: 'the audit record could not be made durable' };
       ctx.status = 503;
       verdict = { kind: 'respond', status: 503, code: 'WARDEN_AUDIT_UNAVAILABLE', detail: ctx.failure.detail };
+      body = this.#problem(ctx, verdict);
     }
+    res.writeHead(verdict.status, { ...verdict.headers, 'content-type': 'application/problem+json', 'content-length': ctx.bytesOut, 'x-request-id': ctx.requestId, 'cache-control': 'no-store' });
+    res.end(body);
+  }
+
+  /** The problem document for a refusal, alternatives included when the policy denied; sets bytesOut. */
+  #problem(ctx: RequestContext, verdict: Verdict & { kind: 'respond' }): string {
     const decision = ctx.decision;
     const alternatives = decision !== undefined && !decision.allowed && decision.reason === verdict.code ? decision.alternatives : [];
     const body = problemBody(verdict.code, verdict.status, verdict.detail, ctx.requestId, alternatives, this.#accessRequestUrl);
     ctx.bytesOut = Buffer.byteLength(body);
-    res.writeHead(verdict.status, { ...verdict.headers, 'content-type': 'application/problem+json', 'content-length': ctx.bytesOut, 'x-request-id': ctx.requestId, 'cache-control': 'no-store' });
-    res.end(body);
+    return body;
   }
 
   /** Strict audit: the record is durable before the client sees a byte. */
@@ -265,14 +274,23 @@ export class Gateway {
       return;
     }
     res.writeHead(upstream.status, headers);
-    upstream.body.on('data', (chunk: Buffer) => {
+    // Streamed by hand rather than with stream.pipeline, which allocates an AbortController
+    // and a DOMException per call: the answer of a busy gateway is mostly one small chunk.
+    const body = upstream.body;
+    body.on('data', (chunk: Buffer) => {
       ctx.bytesOut += chunk.length;
+      if (!res.write(chunk)) body.pause();
     });
-    pipeline(upstream.body, res, (error) => {
-      if (error === undefined || error === null || ctx.failure !== undefined) return;
-      const code = (error as { code?: string }).code;
-      if (code === 'UND_ERR_BODY_TIMEOUT') ctx.failure = { code: 'WARDEN_UPSTREAM_TIMEOUT', detail: `${api.name} stopped sending its response body` };
-      else if (code !== 'ERR_STREAM_PREMATURE_CLOSE' || !res.destroyed) ctx.failure = { code: 'WARDEN_UPSTREAM_UNAVAILABLE', detail: `${api.name} broke off its response` };
+    res.on('drain', () => body.resume());
+    body.once('end', () => res.end());
+    body.once('error', (error: Error & { code?: string }) => {
+      if (ctx.failure === undefined && !res.destroyed) {
+        ctx.failure = error.code === 'UND_ERR_BODY_TIMEOUT'
+          ? { code: 'WARDEN_UPSTREAM_TIMEOUT', detail: `${api.name} stopped sending its response body` }
+          : { code: 'WARDEN_UPSTREAM_UNAVAILABLE', detail: `${api.name} broke off its response` };
+      }
+      // The status line is out: cutting the connection is the only way to tell the client.
+      res.destroy();
     });
   }
 
@@ -281,6 +299,9 @@ export class Gateway {
     ctx.completed = true;
     // The client went away before any answer: there is no status it received.
     if (!ctx.res.headersSent) ctx.status = 0;
+    // A client that left mid-answer: stop reading the upstream (undici drops that connection).
+    const body = ctx.upstream?.body;
+    if (body !== undefined && !body.readableEnded) body.destroy();
     try {
       this.#record.onComplete!(ctx);
     } catch (error) {

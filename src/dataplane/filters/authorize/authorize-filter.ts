@@ -24,45 +24,53 @@ export interface AuthorizeOptions {
 export function authorizeFilter(options: AuthorizeOptions): Filter {
   const { contextTokens } = options;
 
+  async function verifyContext(ctx: RequestContext, token: string, monitored: boolean): Promise<Verdict> {
+    const verified = contextTokens.configured ? await contextTokens.verify(token, ctx.time) : undefined;
+    if (verified === undefined || !verified.ok) {
+      const why = verified === undefined ? 'no context token issuer is configured' : verified.detail;
+      return denyOrMonitor(ctx, monitored, 'WARDEN_CONTEXT_INVALID', `the Warden-Context token is not accepted: ${why}`);
+    }
+    if (verified.claims.sub !== ctx.agent!.name) return denyOrMonitor(ctx, monitored, 'WARDEN_CONTEXT_INVALID', `the Warden-Context token was issued for another agent, not ${ctx.agent!.name}`);
+    ctx.context = contextClaims(verified.claims);
+    return withBody(ctx, monitored);
+  }
+
+  /** Reads the body first when a rule checks its parameters. */
+  function withBody(ctx: RequestContext, monitored: boolean): Verdict | Promise<Verdict> {
+    if (!ctx.route!.operation.inspectsBody || !hasBody(ctx.req)) return decideOn(ctx, monitored);
+    return readInspectedBody(ctx.req, { maxBytes: options.maxBodyBytes, maxDepth: options.maxJsonDepth }).then((body) => {
+      // The body stream is consumed either way: a monitored call that fails here cannot be forwarded.
+      if (!body.ok) return respond(body.code, body.detail);
+      ctx.body = body.bytes;
+      ctx.bodyFields = body.fields;
+      ctx.bytesIn = body.bytes.length;
+      return decideOn(ctx, monitored);
+    });
+  }
+
+  function decideOn(ctx: RequestContext, monitored: boolean): Verdict {
+    const target = ctx.target!;
+    const decision = decide(
+      ctx.state.snapshot,
+      { agent: ctx.agent!.name, method: ctx.req.method!, path: target.path, query: target.query, body: ctx.bodyFields, context: ctx.context, time: ctx.time, region: options.region },
+      ctx.route!,
+    );
+    ctx.decision = decision;
+    if (decision.allowed) return CONTINUE;
+    return denyOrMonitor(ctx, monitored, decision.reason as ErrorCode, agentDetail(decision));
+  }
+
   return {
     name: 'authorize',
-    async onRequest(ctx) {
-      const agent = ctx.agent;
+    // Synchronous unless a context token or a body has to be read first.
+    onRequest(ctx) {
       // Only global monitor mode lets an unidentified call get this far; identify recorded it.
-      if (agent === undefined) return CONTINUE;
-      const match = ctx.route!;
-      const monitored = options.globalMonitor || match.operation.api.mode === 'monitor';
-
+      if (ctx.agent === undefined) return CONTINUE;
+      const monitored = options.globalMonitor || ctx.route!.operation.api.mode === 'monitor';
       // Node joins repeated custom headers with ', ', which no valid JWT contains.
       const token = ctx.req.headers['warden-context'] as string | undefined;
-      if (token !== undefined) {
-        const verified = contextTokens.configured ? await contextTokens.verify(token, ctx.time) : undefined;
-        if (verified === undefined || !verified.ok) {
-          const why = verified === undefined ? 'no context token issuer is configured' : verified.detail;
-          return denyOrMonitor(ctx, monitored, 'WARDEN_CONTEXT_INVALID', `the Warden-Context token is not accepted: ${why}`);
-        }
-        if (verified.claims.sub !== agent.name) return denyOrMonitor(ctx, monitored, 'WARDEN_CONTEXT_INVALID', `the Warden-Context token was issued for another agent, not ${agent.name}`);
-        ctx.context = contextClaims(verified.claims);
-      }
-
-      if (match.operation.inspectsBody && hasBody(ctx.req)) {
-        const body = await readInspectedBody(ctx.req, { maxBytes: options.maxBodyBytes, maxDepth: options.maxJsonDepth });
-        // The body stream is consumed either way: a monitored call that fails here cannot be forwarded.
-        if (!body.ok) return respond(body.code, body.detail);
-        ctx.body = body.bytes;
-        ctx.bodyFields = body.fields;
-        ctx.bytesIn = body.bytes.length;
-      }
-
-      const target = ctx.target!;
-      const decision = decide(
-        ctx.state.snapshot,
-        { agent: agent.name, method: ctx.req.method!, path: target.path, query: target.query, body: ctx.bodyFields, context: ctx.context, time: ctx.time, region: options.region },
-        match,
-      );
-      ctx.decision = decision;
-      if (decision.allowed) return CONTINUE;
-      return denyOrMonitor(ctx, monitored, decision.reason as ErrorCode, agentDetail(decision));
+      if (token !== undefined) return verifyContext(ctx, token, monitored);
+      return withBody(ctx, monitored);
     },
   };
 }

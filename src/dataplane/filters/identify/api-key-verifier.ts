@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { apiKeyId } from '../../../model/api-key.js';
 import type { GatewayState } from '../../gateway-state.js';
 import type { CredentialResult } from './credential-result.js';
@@ -15,7 +15,7 @@ export function verifyApiKey(state: GatewayState, key: string, now: number): Cre
   const id = apiKeyId(key);
   if (id === undefined) return { ok: false, code: 'WARDEN_AUTHN_INVALID', detail: 'the bearer token is not a well-formed Warden API key' };
   const record = state.apiKeys.get(id);
-  const digest = createHash('sha256').update(key).digest();
+  const digest = hash('sha256', key, 'buffer');
   const matches = timingSafeEqual(digest, record?.digest ?? NO_DIGEST);
   if (record === undefined || !matches) return { ok: false, code: 'WARDEN_AUTHN_INVALID', detail: 'the API key is not valid' };
   const credential = { id, kind: 'apiKey' } as const;

@@ -31,8 +31,7 @@ export function identifyFilter(options: { readonly tokens: TokenVerifier; readon
     return headers ? { kind: 'respond', status, code, detail, headers } : { kind: 'respond', status, code, detail };
   }
 
-  async function checkBearer(ctx: RequestContext, token: string): Promise<CredentialResult> {
-    if (token.startsWith('wdn_')) return verifyApiKey(ctx.state, token, ctx.time);
+  async function checkToken(ctx: RequestContext, token: string): Promise<CredentialResult> {
     if (!tokens.configured) return { ok: false, code: 'WARDEN_AUTHN_INVALID', detail: 'the bearer token is not a Warden API key, and no token issuer is configured' };
     const verified = await tokens.verify(token, ctx.time);
     if (!verified.ok) return verified;
@@ -65,28 +64,35 @@ export function identifyFilter(options: { readonly tokens: TokenVerifier; readon
     return { ok: true, agent: bySpiffe, credential };
   }
 
+  /** Decides on what the bearer credential and the client certificate said. */
+  function conclude(ctx: RequestContext, fromBearer: CredentialResult | undefined, fromCertificate: CredentialResult | undefined): Verdict {
+    if (fromBearer === undefined && fromCertificate === undefined) return refuse(ctx, 'WARDEN_AUTHN_MISSING', 'send the agent\'s credential as `Authorization: Bearer …`');
+    // A bearer credential decides when both are sent; a certificate of another agent is a conflict.
+    const result = (fromBearer ?? fromCertificate)!;
+    if (fromBearer?.ok && fromCertificate?.ok && fromBearer.agent !== fromCertificate.agent) {
+      return refuse(ctx, 'WARDEN_AUTHN_AMBIGUOUS', 'the bearer token and the client certificate identify different agents');
+    }
+    if (!result.ok) {
+      ctx.credential = result.credential;
+      if (result.code === 'WARDEN_AUTHN_UNREGISTERED') metrics.unregisteredClient(result.credential?.kind ?? 'unknown');
+      return refuse(ctx, result.code, result.detail);
+    }
+    ctx.credential = result.credential;
+    ctx.agent = ctx.state.snapshot.agents.get(result.agent);
+    return CONTINUE;
+  }
+
   return {
     name: 'identify',
-    async onRequest(ctx) {
+    // Synchronous for API keys and certificates; only a JWT (a JWKS fetch, at worst) waits.
+    onRequest(ctx) {
       const bearer = bearerToken(ctx.req);
       if (bearer === MANY) return refuse(ctx, 'WARDEN_AUTHN_AMBIGUOUS', 'send exactly one Authorization header');
       if (bearer === MALFORMED) return refuse(ctx, 'WARDEN_AUTHN_INVALID', 'the Authorization header must be `Bearer <token>`');
       const fromCertificate = checkCertificate(ctx);
-      const fromBearer = bearer === undefined ? undefined : await checkBearer(ctx, bearer);
-      if (fromBearer === undefined && fromCertificate === undefined) return refuse(ctx, 'WARDEN_AUTHN_MISSING', 'send the agent\'s credential as `Authorization: Bearer …`');
-      // A bearer credential decides when both are sent; a certificate of another agent is a conflict.
-      const result = (fromBearer ?? fromCertificate)!;
-      if (fromBearer?.ok && fromCertificate?.ok && fromBearer.agent !== fromCertificate.agent) {
-        return refuse(ctx, 'WARDEN_AUTHN_AMBIGUOUS', 'the bearer token and the client certificate identify different agents');
-      }
-      if (!result.ok) {
-        ctx.credential = result.credential;
-        if (result.code === 'WARDEN_AUTHN_UNREGISTERED') metrics.unregisteredClient(result.credential?.kind ?? 'unknown');
-        return refuse(ctx, result.code, result.detail);
-      }
-      ctx.credential = result.credential;
-      ctx.agent = ctx.state.snapshot.agents.get(result.agent);
-      return CONTINUE;
+      if (bearer === undefined) return conclude(ctx, undefined, fromCertificate);
+      if (bearer.startsWith('wdn_')) return conclude(ctx, verifyApiKey(ctx.state, bearer, ctx.time), fromCertificate);
+      return checkToken(ctx, bearer).then((fromBearer) => conclude(ctx, fromBearer, fromCertificate));
     },
   };
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
@@ -40,7 +40,7 @@ export class TokenVerifier {
 
   async verify(token: string, now: number): Promise<TokenResult> {
     if (token.length > MAX_TOKEN_LENGTH) return invalid('the token is too long');
-    const digest = createHash('sha256').update(token).digest('base64');
+    const digest = hash('sha256', token, 'base64');
     const cached = this.#cache.get(digest);
     if (cached !== undefined) {
       if (now < cached.expiresAt) return { ok: true, claims: cached.claims, issuer: cached.issuer };

@@ -1,4 +1,5 @@
 import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
+import type { RequestContext, UpstreamResponse } from '../../pipeline/request-context.js';
 import { FieldRules } from './field-rules.js';
 import type { ResponseRules } from '../../../model/manifests/index.js';
 
@@ -10,41 +11,47 @@ import type { ResponseRules } from '../../../model/manifests/index.js';
  */
 export function responseFilter(options: { readonly maxBytes: number }): Filter {
   const compiled = new WeakMap<ResponseRules, FieldRules>();
+
+  async function filterBody(ctx: RequestContext, upstream: UpstreamResponse, rules: ResponseRules): Promise<Verdict> {
+    const type = String(upstream.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const encoding = upstream.headers['content-encoding'];
+    if (!(type === 'application/json' || type.endsWith('+json'))) return withhold(ctx, `the upstream answered ${type || 'without a content type'}, which field rules cannot filter`);
+    if (encoding !== undefined && encoding !== 'identity') return withhold(ctx, 'the upstream answered with a compressed body, which field rules cannot filter');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > options.maxBytes) return withhold(ctx, `the upstream answer is larger than ${options.maxBytes} bytes, the most field rules filter`);
+      chunks.push(chunk);
+    }
+    let document: unknown;
+    try {
+      document = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+    } catch {
+      return withhold(ctx, 'the upstream answer is not valid JSON');
+    }
+    let rule = compiled.get(rules);
+    if (rule === undefined) compiled.set(rules, (rule = new FieldRules(rules)));
+    const filtered = rule.apply(document);
+    ctx.responseBody = Buffer.from(JSON.stringify(filtered.value));
+    ctx.records = filtered.records;
+    ctx.maskedFields = filtered.masked;
+    return CONTINUE;
+  }
+
   return {
     name: 'response',
-    async onResponse(ctx) {
+    onResponse(ctx) {
       const rules = ctx.decision?.allowed ? ctx.decision.obligations?.response : undefined;
       const upstream = ctx.upstream;
+      // Without rules the answer streams through untouched (and without an await).
       if (rules === undefined || upstream === undefined) return CONTINUE;
-      const type = String(upstream.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      const encoding = upstream.headers['content-encoding'];
-      if (!(type === 'application/json' || type.endsWith('+json'))) return withhold(ctx, `the upstream answered ${type || 'without a content type'}, which field rules cannot filter`);
-      if (encoding !== undefined && encoding !== 'identity') return withhold(ctx, 'the upstream answered with a compressed body, which field rules cannot filter');
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > options.maxBytes) return withhold(ctx, `the upstream answer is larger than ${options.maxBytes} bytes, the most field rules filter`);
-        chunks.push(chunk);
-      }
-      let document: unknown;
-      try {
-        document = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
-      } catch {
-        return withhold(ctx, 'the upstream answer is not valid JSON');
-      }
-      let rule = compiled.get(rules);
-      if (rule === undefined) compiled.set(rules, (rule = new FieldRules(rules)));
-      const filtered = rule.apply(document);
-      ctx.responseBody = Buffer.from(JSON.stringify(filtered.value));
-      ctx.records = filtered.records;
-      ctx.maskedFields = filtered.masked;
-      return CONTINUE;
+      return filterBody(ctx, upstream, rules);
     },
   };
 }
 
-function withhold(ctx: { upstream: { body: { destroy(): void } } | undefined }, detail: string): Verdict {
+function withhold(ctx: RequestContext, detail: string): Verdict {
   ctx.upstream?.body.destroy();
   return { kind: 'respond', status: 502, code: 'WARDEN_RESPONSE_NOT_FILTERABLE', detail };
 }
