@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,10 +40,9 @@ async function brokenCopy(name: string, file: string, from: string, to: string):
 }
 
 beforeAll(async () => {
-  // The CLI runs from dist/: build it from the current sources first.
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  // dist/ is built from the current sources by the global setup (test/support/build-dist.ts).
   scratch = await mkdtemp(path.join(os.tmpdir(), 'warden-cli-'));
-}, 180_000);
+});
 
 afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
