@@ -1,0 +1,155 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../model/audit-event.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { chainProblem, GENESIS_HASH } from './audit-chain.js';
+import { AuditWriter } from './audit-writer.js';
+
+let directory: string;
+let file: string;
+let store: Store;
+
+beforeEach(async () => {
+  directory = await mkdtemp(path.join(os.tmpdir(), 'warden-audit-writer-'));
+  file = path.join(directory, 'warden.db');
+  store = await openSqliteStore(file);
+});
+
+afterEach(async () => {
+  await store.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+function event(n: number): AuditEvent {
+  return {
+    v: 1,
+    id: `id-${n}`,
+    time: new Date(Date.UTC(2026, 2, 15, 9, 0, 0, n)).toISOString(),
+    requestId: `id-${n}`,
+    traceId: undefined,
+    node: 'test',
+    agent: undefined,
+    credential: undefined,
+    src: { ip: '127.0.0.1', country: undefined },
+    http: { method: 'GET', rawPath: '/x', canonicalPath: '/x', queryParams: [], status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1, upstreamMs: undefined },
+    api: undefined,
+    decision: { outcome: 'allow', reason: 'GRANTED', rule: undefined, policyVersion: undefined, monitored: false },
+    limits: undefined,
+    data: undefined,
+    context: undefined,
+  };
+}
+
+/** The stored texts in seq order, read over a connection of its own, as an auditor would. */
+function storedTexts(): string[] {
+  const database = new Sqlite(file, { readonly: true });
+  try {
+    return (database.prepare('select event from audit_events order by seq').all() as { event: string }[]).map((row) => row.event);
+  } finally {
+    database.close();
+  }
+}
+
+function expectIntactChain(texts: readonly string[]): void {
+  let prevHash = GENESIS_HASH;
+  texts.forEach((text, index) => {
+    expect(chainProblem(text, { seq: index + 1, prevHash }), `record ${index + 1}`).toBeUndefined();
+    prevHash = (JSON.parse(text) as { hash: string }).hash;
+  });
+}
+
+/** Makes every insert into audit_events fail, from another connection, as a broken disk would. */
+function breakStore(): () => void {
+  const database = new Sqlite(file);
+  database.exec("create trigger refuse_audit before insert on audit_events begin select raise(abort, 'disk on fire'); end");
+  return () => {
+    database.exec('drop trigger refuse_audit');
+    database.close();
+  };
+}
+
+const ids = (texts: readonly string[]) => texts.map((text) => (JSON.parse(text) as AuditEvent).id);
+
+describe('AuditWriter', () => {
+  it('writes buffered records on its own within the flush interval', async () => {
+    const writer = await AuditWriter.open(store, { flushIntervalMs: 20 });
+    writer.write(event(1));
+    writer.write(event(2));
+    expect(writer.pending()).toBe(2);
+    const deadline = Date.now() + 2000;
+    while (storedTexts().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(ids(storedTexts())).toEqual(['id-1', 'id-2']);
+    expect(writer.pending()).toBe(0);
+    await writer.close();
+  });
+
+  it('chains many records across chunks and continues the chain after a restart', async () => {
+    const first = await AuditWriter.open(store, { flushIntervalMs: 50 });
+    for (let n = 1; n <= 200; n++) first.write(event(n));
+    await first.close();
+    const second = await AuditWriter.open(store, { flushIntervalMs: 50 });
+    second.write(event(201));
+    await second.close();
+    const texts = storedTexts();
+    expect(ids(texts)).toEqual(Array.from({ length: 201 }, (_, index) => `id-${index + 1}`));
+    expectIntactChain(texts);
+  });
+
+  it('appends the same records to the JSONL file', async () => {
+    const jsonl = path.join(directory, 'logs', 'audit.jsonl');
+    const writer = await AuditWriter.open(store, { flushIntervalMs: 50, jsonlFile: jsonl });
+    for (let n = 1; n <= 3; n++) writer.write(event(n));
+    await writer.close();
+    expect((await readFile(jsonl, 'utf8')).split('\n')).toEqual([...storedTexts(), '']);
+  });
+
+  it('keeps records while the store fails and writes each exactly once when it recovers', async () => {
+    const errors: string[] = [];
+    const writer = await AuditWriter.open(store, { flushIntervalMs: 5, onError: (error) => errors.push(error.message) });
+    writer.write(event(1));
+    await writer.flush();
+    const repair = breakStore();
+    writer.write(event(2));
+    writer.write(event(3));
+    await writer.flush();
+    expect(errors.at(-1)).toMatch(/disk on fire/);
+    expect(writer.pending()).toBe(2);
+    writer.write(event(4));
+    repair();
+    await writer.close();
+    const texts = storedTexts();
+    expect(ids(texts)).toEqual(['id-1', 'id-2', 'id-3', 'id-4']);
+    expectIntactChain(texts);
+  });
+
+  it('resolves a durable write only once the record is in the store', async () => {
+    const writer = await AuditWriter.open(store, { flushIntervalMs: 50 });
+    await writer.writeDurably(event(1));
+    expect(ids(storedTexts())).toEqual(['id-1']);
+    await writer.close();
+  });
+
+  it('rejects a durable write the store refuses and withdraws its record, keeping buffered ones', async () => {
+    const writer = await AuditWriter.open(store, { flushIntervalMs: 5, onError: () => undefined });
+    const repair = breakStore();
+    writer.write(event(1));
+    await expect(writer.writeDurably(event(2))).rejects.toThrow(/disk on fire/);
+    repair();
+    await writer.close();
+    // The strict request's caller records what it answered instead; the buffered record survives.
+    expect(ids(storedTexts())).toEqual(['id-1']);
+  });
+
+  it('refuses records after close, and close reports records it could not write', async () => {
+    const writer = await AuditWriter.open(store, { flushIntervalMs: 5, onError: () => undefined });
+    const repair = breakStore();
+    writer.write(event(1));
+    await expect(writer.close()).rejects.toThrow('1 audit records could not be written');
+    expect(() => writer.write(event(2))).toThrow('the audit writer is closed');
+    repair();
+  });
+});
