@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { GatewayConfig } from '../model/config/gateway-config.js';
@@ -57,7 +58,7 @@ export class Gateway {
   readonly #record: RecordFilter;
   readonly #agentServer: Server;
   readonly #adminServer: Server;
-  readonly #accessRequestUrl: string;
+  #accessRequestUrl: string;
   #state: GatewayState | undefined;
   #draining = false;
   #inFlight = 0;
@@ -93,7 +94,8 @@ export class Gateway {
     ];
     // Response phases run in reverse filter order.
     this.#responseFilters = [responseFilter({ maxBytes: config.gateway.limits.maxFilteredResponseBytes })];
-    this.#accessRequestUrl = `http://${config.admin.host}:${config.admin.port}/access-requests`;
+    // Until listen() knows the real port (port 0 picks one).
+    this.#accessRequestUrl = accessRequestUrl(config, config.admin.port);
 
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
     this.#agentServer = tls
@@ -134,6 +136,7 @@ export class Gateway {
     const { gateway, admin } = this.#config;
     await listenOn(this.#agentServer, gateway.port, gateway.host);
     await listenOn(this.#adminServer, admin.port, admin.host);
+    this.#accessRequestUrl = accessRequestUrl(this.#config, (this.#adminServer.address() as AddressInfo).port);
     return { agent: this.#agentServer.address() as AddressInfo, admin: this.#adminServer.address() as AddressInfo };
   }
 
@@ -166,8 +169,12 @@ export class Gateway {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const state = this.#state;
     if (state === undefined) {
-      res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
-      res.end(problemBody('WARDEN_GATEWAY_NOT_READY', 503, 'the gateway has no policy snapshot yet', '-', [], this.#accessRequestUrl));
+      const time = Date.now();
+      const requestId = timeOrderedId(time);
+      const body = problemBody('WARDEN_GATEWAY_NOT_READY', 503, 'the gateway has no policy snapshot yet', requestId, [], this.#accessRequestUrl);
+      res.writeHead(503, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'retry-after': '1', 'x-request-id': requestId, 'cache-control': 'no-store' });
+      res.end(body);
+      this.#record.recordNotReady(req, requestId, time, Buffer.byteLength(body));
       return;
     }
     const ctx = new RequestContext(timeOrderedId(Date.now()), req, res, state, req.socket.remoteAddress ?? '');
@@ -195,9 +202,11 @@ export class Gateway {
       ctx.status = ctx.upstream!.status;
       if (ctx.responseBody !== undefined) ctx.bytesOut = ctx.responseBody.length;
       if (this.#config.audit.mode === 'strict' && !(await this.#durable(ctx))) {
-        ctx.upstream?.body.destroy();
         return await this.#fail(ctx, { kind: 'respond', status: 503, code: 'WARDEN_AUDIT_UNAVAILABLE', detail: 'the audit record could not be made durable' });
       }
+      // The upstream may have failed while nothing read its body (strict audit was waiting).
+      const broken = ctx.upstream!.body.errored;
+      if (broken !== null) return await this.#fail(ctx, upstreamBodyFailure(broken, ctx.route!.operation.api.name));
       this.#send(ctx);
     } catch (error) {
       // A thrown exception is a bug: count it, answer 500, keep the details out of the response.
@@ -260,8 +269,9 @@ export class Gateway {
     }
     headers['x-request-id'] = ctx.requestId;
     const api = ctx.route!.operation.api;
+    // RFC 9745 (Deprecation: @epoch-seconds) and RFC 8594 (Sunset: HTTP date).
     if (api.status === 'deprecated') {
-      headers.deprecation = 'true';
+      if (api.deprecatedAt !== undefined) headers.deprecation = `@${api.deprecatedAt / 1000}`;
       if (api.sunsetAt !== undefined) headers.sunset = new Date(api.sunsetAt).toUTCString();
     }
     ctx.status = upstream.status;
@@ -283,11 +293,10 @@ export class Gateway {
     });
     res.on('drain', () => body.resume());
     body.once('end', () => res.end());
-    body.once('error', (error: Error & { code?: string }) => {
+    body.on('error', (error: Error) => {
       if (ctx.failure === undefined && !res.destroyed) {
-        ctx.failure = error.code === 'UND_ERR_BODY_TIMEOUT'
-          ? { code: 'WARDEN_UPSTREAM_TIMEOUT', detail: `${api.name} stopped sending its response body` }
-          : { code: 'WARDEN_UPSTREAM_UNAVAILABLE', detail: `${api.name} broke off its response` };
+        const failure = upstreamBodyFailure(error, api.name);
+        ctx.failure = { code: failure.code, detail: failure.detail };
       }
       // The status line is out: cutting the connection is the only way to tell the client.
       res.destroy();
@@ -299,6 +308,7 @@ export class Gateway {
     ctx.completed = true;
     // The client went away before any answer: there is no status it received.
     if (!ctx.res.headersSent) ctx.status = 0;
+    if (!ctx.res.writableFinished && ctx.failure === undefined) ctx.failure = { code: 'WARDEN_CLIENT_CLOSED', detail: 'the client closed the connection before the answer was complete' };
     // A client that left mid-answer: stop reading the upstream (undici drops that connection).
     const body = ctx.upstream?.body;
     if (body !== undefined && !body.readableEnded) body.destroy();
@@ -311,6 +321,22 @@ export class Gateway {
     this.metrics.inFlight(-1);
     if (--this.#inFlight === 0 && this.#idle !== undefined) this.#idle();
   }
+}
+
+/** What a failed upstream response body means for the agent: a stall is a timeout, anything else a broken upstream. */
+function upstreamBodyFailure(error: Error & { code?: string }, api: string): Verdict & { kind: 'respond' } {
+  return error.code === 'UND_ERR_BODY_TIMEOUT'
+    ? { kind: 'respond', status: 504, code: 'WARDEN_UPSTREAM_TIMEOUT', detail: `${api} stopped sending its response body` }
+    : { kind: 'respond', status: 502, code: 'WARDEN_UPSTREAM_UNAVAILABLE', detail: `${api} broke off its response` };
+}
+
+/** Where denials send agents to ask for access: the admin listener as reachable from outside. */
+function accessRequestUrl(config: GatewayConfig, port: number): string {
+  if (config.admin.publicUrl !== undefined) return `${config.admin.publicUrl}/access-requests`;
+  const host = config.admin.host;
+  // A wildcard address is where the listener binds, not where anyone can reach it.
+  const reachable = host === '0.0.0.0' || host === '::' ? hostname() : host.includes(':') ? `[${host}]` : host;
+  return `http://${reachable}:${port}/access-requests`;
 }
 
 function listenOn(server: Server, port: number, host: string): Promise<void> {

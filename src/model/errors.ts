@@ -176,6 +176,11 @@ export const ERROR_CODES = {
     meaning: 'The gateway has no policy snapshot yet, or is shutting down.',
     next: 'Retry shortly, against another gateway instance if there is one.',
   },
+  WARDEN_CLIENT_CLOSED: {
+    status: 499,
+    meaning: 'The client closed the connection before the answer was complete; recorded, never sent.',
+    next: 'Nothing for the agent; a client that often gives up early may need a longer timeout.',
+  },
   WARDEN_GATEWAY_INTERNAL: {
     status: 500,
     meaning: 'The gateway failed unexpectedly; the call was not forwarded or its response was cut off.',

@@ -134,13 +134,14 @@ function bindOnce(map: Map<string, string>, credential: string, agent: string): 
 }
 
 function compileApi(api: ApiManifest): CompiledApi {
-  const sunset = api.spec.lifecycle.sunset;
+  const { sunset, deprecatedSince } = api.spec.lifecycle;
   return Object.freeze({
     name: api.metadata.name,
     owner: api.spec.owner,
     status: api.spec.lifecycle.status,
     sunset,
     sunsetAt: sunset === undefined ? undefined : Date.parse(`${sunset}T00:00:00Z`),
+    deprecatedAt: deprecatedSince === undefined ? undefined : Date.parse(`${deprecatedSince}T00:00:00Z`),
     replacement: api.spec.lifecycle.replacement,
     sensitivity: api.spec.sensitivity,
     criticality: api.spec.criticality,

@@ -15,6 +15,8 @@ export interface CompiledApi {
   readonly name: string;
   readonly owner: string;
   readonly status: 'active' | 'deprecated' | 'retired';
+  /** Epoch ms of the day it was deprecated (UTC), if given. */
+  readonly deprecatedAt: number | undefined;
   /** Epoch ms of the sunset day's start (UTC), if any. */
   readonly sunsetAt: number | undefined;
   readonly sunset: string | undefined;

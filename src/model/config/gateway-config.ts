@@ -56,6 +56,7 @@ export const GatewayConfigSchema = strictObject({
   admin: strictObject({
     host: Type.String({ default: '127.0.0.1' }),
     port: port(8081),
+    publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+$', description: 'how agents and people reach the admin listener (scheme, host and port, e.g. behind a load balancer); links in denials use it. Default: the listener\'s own address' })),
   }, { default: {} }),
   audit: strictObject({
     mode: oneOf(['buffered', 'strict'] as const, { default: 'buffered', description: 'strict: a response waits until its record is durable' }),

@@ -50,6 +50,7 @@ export const ApiSpecSchema = strictObject({
   mode: oneOf(API_MODES, { default: 'enforce', description: 'monitor: decisions are recorded as would-deny but calls pass (for rollouts)' }),
   lifecycle: strictObject({
     status: oneOf(LIFECYCLE_STATUSES, { default: 'active' }),
+    deprecatedSince: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD the API was deprecated; answers carry it as the Deprecation header (RFC 9745)' })),
     sunset: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD; calls are refused from this day on' })),
     replacement: Type.Optional(Type.String({ minLength: 1, description: 'the API to move to' })),
   }, { default: {}, description: 'lifecycle status; defaults to active' }),

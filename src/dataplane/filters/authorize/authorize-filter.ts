@@ -26,25 +26,32 @@ export function authorizeFilter(options: AuthorizeOptions): Filter {
 
   async function verifyContext(ctx: RequestContext, token: string, monitored: boolean): Promise<Verdict> {
     const verified = contextTokens.configured ? await contextTokens.verify(token, ctx.time) : undefined;
+    let refusal: Verdict = CONTINUE;
     if (verified === undefined || !verified.ok) {
       const why = verified === undefined ? 'no context token issuer is configured' : verified.detail;
-      return denyOrMonitor(ctx, monitored, 'WARDEN_CONTEXT_INVALID', `the Warden-Context token is not accepted: ${why}`);
+      refusal = denyOrMonitor(ctx, monitored, 'WARDEN_CONTEXT_INVALID', `the Warden-Context token is not accepted: ${why}`);
+    } else if (verified.claims.sub !== ctx.agent!.name) {
+      refusal = denyOrMonitor(ctx, monitored, 'WARDEN_CONTEXT_INVALID', `the Warden-Context token was issued for another agent, not ${ctx.agent!.name}`);
+    } else {
+      ctx.context = contextClaims(verified.claims);
     }
-    if (verified.claims.sub !== ctx.agent!.name) return denyOrMonitor(ctx, monitored, 'WARDEN_CONTEXT_INVALID', `the Warden-Context token was issued for another agent, not ${ctx.agent!.name}`);
-    ctx.context = contextClaims(verified.claims);
-    return withBody(ctx, monitored);
+    if (refusal.kind === 'respond') return refusal;
+    // Monitor mode let the refused token pass: the body is still checked before anything is forwarded.
+    return withBody(ctx, () => decideOn(ctx, monitored));
   }
 
-  /** Reads the body first when a rule checks its parameters. */
-  function withBody(ctx: RequestContext, monitored: boolean): Verdict | Promise<Verdict> {
-    if (!ctx.route!.operation.inspectsBody || !hasBody(ctx.req)) return decideOn(ctx, monitored);
+  /**
+   * Reads and checks the body first when a rule checks its parameters. Its hygiene (repeated
+   * keys, `_method`, size, type) is enforced in every mode: what is forwarded must be what was read.
+   */
+  function withBody(ctx: RequestContext, then: () => Verdict): Verdict | Promise<Verdict> {
+    if (!ctx.route!.operation.inspectsBody || !hasBody(ctx.req)) return then();
     return readInspectedBody(ctx.req, { maxBytes: options.maxBodyBytes, maxDepth: options.maxJsonDepth }).then((body) => {
-      // The body stream is consumed either way: a monitored call that fails here cannot be forwarded.
       if (!body.ok) return respond(body.code, body.detail);
       ctx.body = body.bytes;
       ctx.bodyFields = body.fields;
       ctx.bytesIn = body.bytes.length;
-      return decideOn(ctx, monitored);
+      return then();
     });
   }
 
@@ -64,13 +71,14 @@ export function authorizeFilter(options: AuthorizeOptions): Filter {
     name: 'authorize',
     // Synchronous unless a context token or a body has to be read first.
     onRequest(ctx) {
-      // Only global monitor mode lets an unidentified call get this far; identify recorded it.
-      if (ctx.agent === undefined) return CONTINUE;
+      // Only global monitor mode lets an unidentified call get this far (identify recorded it);
+      // there is no one to decide for, but its body must still pass the checks.
+      if (ctx.agent === undefined) return withBody(ctx, () => CONTINUE);
       const monitored = options.globalMonitor || ctx.route!.operation.api.mode === 'monitor';
       // Node joins repeated custom headers with ', ', which no valid JWT contains.
       const token = ctx.req.headers['warden-context'] as string | undefined;
       if (token !== undefined) return verifyContext(ctx, token, monitored);
-      return withBody(ctx, monitored);
+      return withBody(ctx, () => decideOn(ctx, monitored));
     },
   };
 }
@@ -84,8 +92,12 @@ export function denyOrMonitor(ctx: RequestContext, monitored: boolean, code: Err
   return respond(code, detail);
 }
 
+// A 401 must name what to authenticate with (RFC 9110 §11.6.1): here the task token's header.
+const CONTEXT_CHALLENGE = { 'www-authenticate': 'Warden-Context realm="warden", error="invalid_token"' };
+
 function respond(code: ErrorCode, detail: string): Verdict {
-  return { kind: 'respond', status: errorDefinition(code).status, code, detail };
+  const status = errorDefinition(code).status;
+  return status === 401 ? { kind: 'respond', status, code, detail, headers: CONTEXT_CHALLENGE } : { kind: 'respond', status, code, detail };
 }
 
 /** The decision's message without the names of roles and rules, which are internal policy structure. */

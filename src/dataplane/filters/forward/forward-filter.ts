@@ -67,6 +67,9 @@ export function forwardFilter(options: ForwardOptions): ForwardFilter {
           signal: clientGone,
         });
         ctx.upstreamMs = performance.now() - sent;
+        // Whoever reads the body handles its errors; a body thrown away unread (a refusal, strict
+        // audit failing) errors with "aborted" on destroy(), which must not crash the process.
+        response.body.on('error', ignore);
         ctx.upstream = { status: response.statusCode, headers: response.headers as Record<string, string | string[] | undefined>, body: response.body as unknown as Readable };
         return CONTINUE;
       } catch (error) {
@@ -120,9 +123,11 @@ function upstreamFailure(error: unknown, api: string): Verdict {
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return failure('WARDEN_UPSTREAM_TIMEOUT', `${api} did not accept a connection in time`, 504);
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return failure('WARDEN_UPSTREAM_TIMEOUT', `${api} did not answer in time`, 504);
   if (code === 'UND_ERR_BODY_TIMEOUT') return failure('WARDEN_UPSTREAM_TIMEOUT', `${api} stopped reading the request body`, 504);
-  if (code === 'UND_ERR_ABORTED' || (error as Error).name === 'AbortError') return failure('WARDEN_GATEWAY_INTERNAL', 'the client went away before the upstream answered', 499);
+  if (code === 'UND_ERR_ABORTED' || (error as Error).name === 'AbortError') return failure('WARDEN_CLIENT_CLOSED', 'the client went away before the upstream answered', 499);
   return failure('WARDEN_UPSTREAM_UNAVAILABLE', `${api} could not be reached`, 502);
 }
+
+function ignore(): void {}
 
 function failure(code: ErrorCode, detail: string, status: number): Verdict {
   return { kind: 'respond', status, code, detail };

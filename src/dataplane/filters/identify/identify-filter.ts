@@ -67,7 +67,11 @@ export function identifyFilter(options: { readonly tokens: TokenVerifier; readon
   /** Decides on what the bearer credential and the client certificate said. */
   function conclude(ctx: RequestContext, fromBearer: CredentialResult | undefined, fromCertificate: CredentialResult | undefined): Verdict {
     if (fromBearer === undefined && fromCertificate === undefined) return refuse(ctx, 'WARDEN_AUTHN_MISSING', 'send the agent\'s credential as `Authorization: Bearer …`');
-    // A bearer credential decides when both are sent; a certificate of another agent is a conflict.
+    // A bearer credential decides when both are sent; a certificate of another agent is a
+    // conflict, and an untrusted one is refused even beside a valid key: nothing presented may fail.
+    if (fromBearer !== undefined && fromCertificate?.ok === false && fromCertificate.code === 'WARDEN_AUTHN_INVALID') {
+      return refuse(ctx, fromCertificate.code, fromCertificate.detail);
+    }
     const result = (fromBearer ?? fromCertificate)!;
     if (fromBearer?.ok && fromCertificate?.ok && fromBearer.agent !== fromCertificate.agent) {
       return refuse(ctx, 'WARDEN_AUTHN_AMBIGUOUS', 'the bearer token and the client certificate identify different agents');

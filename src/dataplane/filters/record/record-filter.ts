@@ -1,5 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
-import type { AuditEvent } from '../../../model/audit-event.js';
+import type { AuditEvent, AuditHttp } from '../../../model/audit-event.js';
 import { formatRuleRef } from '../../../policy/decision.js';
 import type { AuditSink } from '../../audit-sink.js';
 import type { GatewayMetrics } from '../../ops/gateway-metrics.js';
@@ -12,12 +13,15 @@ const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 export interface RecordFilter extends Filter {
   /** Strict mode: writes the record now and resolves once it is durable (before the response is sent). */
   recordDurably(ctx: RequestContext): Promise<void>;
+  /** Records a request answered 503 before any policy snapshot existed (it has no RequestContext). */
+  recordNotReady(req: IncomingMessage, requestId: string, time: number, bytesOut: number): void;
 }
 
 /**
  * Record: exactly one AuditEvent per request — allowed, denied, would-deny, failed or cut
  * off — written when the response ended (or, in strict mode, before it starts). Never a
- * secret: credentials by id, query parameters by name.
+ * secret: credentials by id, query parameters by name. Metrics count each request once,
+ * when it completes, whichever way its record was written.
  */
 export function recordFilter(options: { readonly sink: AuditSink; readonly metrics: GatewayMetrics; readonly node?: string }): RecordFilter {
   const node = options.node ?? hostname();
@@ -28,44 +32,35 @@ export function recordFilter(options: { readonly sink: AuditSink; readonly metri
     const operation = ctx.route?.operation;
     const decision = ctx.decision;
     const agent = ctx.agent;
-    const durationMs = performance.now() - ctx.started;
-    const outcome = ctx.failure !== undefined ? (isDenial(ctx.status) ? 'deny' : 'error') : ctx.wouldDeny !== undefined ? 'would-deny' : 'allow';
-    const reason = ctx.failure?.code ?? ctx.wouldDeny?.code ?? (decision?.allowed ? 'GRANTED' : decision?.reason) ?? 'GRANTED';
-    const url = ctx.req.url ?? '';
-    const queryAt = url.indexOf('?');
-    const traceparent = ctx.req.headers.traceparent;
-    const trace = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
-    metrics.request(agent?.name ?? '-', operation?.api.name ?? '-', outcome, durationMs / 1000);
+    const outcome = outcomeOf(ctx);
     return {
       v: 1,
       id: ctx.requestId,
       time: new Date(ctx.time).toISOString(),
       requestId: ctx.requestId,
-      traceId: trace?.[1],
+      traceId: traceId(ctx.req),
       node,
       agent: agent === undefined ? undefined : { id: agent.name, name: agent.name, roles: agent.roles, owner: agent.owner },
       credential: ctx.credential,
       src: { ip: ctx.clientIp, country: undefined },
-      http: {
-        method: (ctx.req.method ?? '').slice(0, 16),
-        rawPath: (queryAt === -1 ? url : url.slice(0, queryAt)).slice(0, MAX_RAW_PATH),
+      http: http(ctx.req, {
         canonicalPath: ctx.target?.path,
         queryParams: ctx.target?.queryNames ?? [],
         status: ctx.status,
         bytesIn: ctx.bytesIn,
         bytesOut: ctx.bytesOut,
-        durationMs: Math.round(durationMs * 1000) / 1000,
-        upstreamMs: ctx.upstreamMs === undefined ? undefined : Math.round(ctx.upstreamMs * 1000) / 1000,
-      },
+        durationMs: milliseconds(performance.now() - ctx.started),
+        upstreamMs: ctx.upstreamMs === undefined ? undefined : milliseconds(ctx.upstreamMs),
+      }),
       api: operation === undefined
         ? undefined
         : { name: operation.api.name, operation: operation.id, template: operation.fullPath, sensitivity: operation.api.sensitivity, dataClasses: operation.dataClasses },
       decision: {
         outcome,
-        reason,
+        reason: ctx.failure?.code ?? ctx.wouldDeny?.code ?? (decision?.allowed ? 'GRANTED' : decision?.reason) ?? 'GRANTED',
         rule: decision?.matched === undefined ? undefined : formatRuleRef(decision.matched),
         policyVersion: decision?.policyVersion ?? ctx.state.snapshot.version,
-        monitored: ctx.wouldDeny !== undefined,
+        monitored: outcome === 'would-deny',
       },
       limits: undefined,
       data: ctx.records === undefined && ctx.maskedFields.length === 0 ? undefined : { records: ctx.records, maskedFields: ctx.maskedFields },
@@ -76,15 +71,58 @@ export function recordFilter(options: { readonly sink: AuditSink; readonly metri
   return {
     name: 'record',
     onComplete(ctx) {
+      metrics.request(ctx.agent?.name ?? '-', ctx.route?.operation.api.name ?? '-', outcomeOf(ctx), (performance.now() - ctx.started) / 1000);
       if (!ctx.recorded) sink.write(event(ctx));
     },
     recordDurably(ctx) {
       return sink.writeDurably(event(ctx));
     },
+    recordNotReady(req, requestId, time, bytesOut) {
+      metrics.request('-', '-', 'error', 0);
+      sink.write({
+        v: 1,
+        id: requestId,
+        time: new Date(time).toISOString(),
+        requestId,
+        traceId: traceId(req),
+        node,
+        agent: undefined,
+        credential: undefined,
+        src: { ip: req.socket.remoteAddress ?? '', country: undefined },
+        http: http(req, { canonicalPath: undefined, queryParams: [], status: 503, bytesIn: 0, bytesOut, durationMs: milliseconds(Date.now() - time), upstreamMs: undefined }),
+        api: undefined,
+        decision: { outcome: 'error', reason: 'WARDEN_GATEWAY_NOT_READY', rule: undefined, policyVersion: undefined, monitored: false },
+        limits: undefined,
+        data: undefined,
+        context: undefined,
+      });
+    },
   };
+}
+
+/** allow, deny (a 4xx refusal), would-deny (monitor mode let it pass) or error (5xx, cut off, client gone). */
+function outcomeOf(ctx: RequestContext): AuditEvent['decision']['outcome'] {
+  if (ctx.failure !== undefined) return isDenial(ctx.status) && ctx.failure.code !== 'WARDEN_CLIENT_CLOSED' ? 'deny' : 'error';
+  return ctx.wouldDeny !== undefined ? 'would-deny' : 'allow';
+}
+
+/** The request line as the client sent it (path truncated, query values left out) and what came of it. */
+function http(req: IncomingMessage, rest: Omit<AuditHttp, 'method' | 'rawPath'>): AuditHttp {
+  const url = req.url ?? '';
+  const queryAt = url.indexOf('?');
+  return { method: (req.method ?? '').slice(0, 16), rawPath: (queryAt === -1 ? url : url.slice(0, queryAt)).slice(0, MAX_RAW_PATH), ...rest };
+}
+
+function traceId(req: IncomingMessage): string | undefined {
+  const traceparent = req.headers.traceparent;
+  return typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent)?.[1] : undefined;
+}
+
+function milliseconds(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }
 
 /** 4xx answers are denials (the request was refused); 5xx and cut-off responses are errors. */
 function isDenial(status: number): boolean {
-  return status >= 400 && status < 500 && status !== 499;
+  return status >= 400 && status < 500;
 }
