@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { hostname } from 'node:os';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import type { GatewayConfig } from '../model/config/gateway-config.js';
 import type { AuditSink } from './audit-sink.js';
@@ -13,7 +14,7 @@ import { guardFilter } from './filters/guard/guard-filter.js';
 import { identifyFilter } from './filters/identify/identify-filter.js';
 import { TokenVerifier } from './filters/identify/token-verifier.js';
 import { timeOrderedId } from './filters/record/event-id.js';
-import { recordFilter, type RecordFilter } from './filters/record/record-filter.js';
+import { recordFilter, traceId, type RecordFilter } from './filters/record/record-filter.js';
 import { responseFilter } from './filters/response/response-filter.js';
 import { routeFilter } from './filters/route/route-filter.js';
 import type { GatewayState } from './gateway-state.js';
@@ -111,6 +112,7 @@ export class Gateway {
         )
       : http.createServer(handler);
     this.#agentServer.keepAliveTimeout = 5_000;
+    this.#agentServer.on('clientError', (error: ParserError, socket: Duplex) => this.#unparsable(error, socket));
     this.#adminServer = http.createServer((req, res) => {
       const status = { policyVersion: () => this.#state?.snapshot.version, draining: () => this.#draining };
       void handleOpsRequest(req, res, status, this.metrics).then((handled) => {
@@ -174,7 +176,9 @@ export class Gateway {
       const body = problemBody('WARDEN_GATEWAY_NOT_READY', 503, 'the gateway has no policy snapshot yet', requestId, [], this.#accessRequestUrl);
       res.writeHead(503, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'retry-after': '1', 'x-request-id': requestId, 'cache-control': 'no-store' });
       res.end(body);
-      this.#record.recordNotReady(req, requestId, time, Buffer.byteLength(body));
+      this.#record.recordEarlyRefusal({
+        requestId, time, method: req.method ?? '', target: req.url ?? '', clientIp: req.socket.remoteAddress ?? '', traceId: traceId(req), status: 503, reason: 'WARDEN_GATEWAY_NOT_READY', bytesOut: Buffer.byteLength(body),
+      });
       return;
     }
     const ctx = new RequestContext(timeOrderedId(Date.now()), req, res, state, req.socket.remoteAddress ?? '');
@@ -216,6 +220,34 @@ export class Gateway {
       if (!res.headersSent) await this.#fail(ctx, { kind: 'respond', status: 500, code: 'WARDEN_GATEWAY_INTERNAL', detail: `the gateway failed; report request ${ctx.requestId}` }).catch(() => res.destroy());
       else res.destroy();
     }
+  }
+
+  /**
+   * A request Node's HTTP parser refused before it became a request (NUL or raw non-ASCII in
+   * the target, a relative target, a bad method, headers over 16 KiB): answered with a problem
+   * document and recorded like any other, from its request line alone — the rest of the packet
+   * may hold credentials and is never read.
+   */
+  #unparsable(error: ParserError, socket: Duplex): void {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      socket.end('HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    const time = Date.now();
+    const requestId = timeOrderedId(time);
+    const code = error.code === 'HPE_INVALID_URL' ? 'WARDEN_REQUEST_NOT_CANONICAL' : 'WARDEN_REQUEST_MALFORMED';
+    const detail = error.code === 'HPE_INVALID_URL'
+      ? 'the request target contains a byte that must be percent-encoded (a control byte, NUL or raw non-ASCII), or is not a path'
+      : error.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are larger than the gateway reads (16 KiB)' : 'the request is not valid HTTP/1.1';
+    const body = problemBody(code, 400, detail, requestId, [], this.#accessRequestUrl);
+    const length = Buffer.byteLength(body);
+    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${length}\r\nx-request-id: ${requestId}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
+    const line = requestLine(error.rawPacket);
+    this.#record.recordEarlyRefusal({ requestId, time, method: line.method, target: line.target, clientIp: (socket as Socket).remoteAddress ?? '', traceId: undefined, status: 400, reason: code, bytesOut: length });
   }
 
   /** Answers with a problem document (RFC 9457), alternatives included for policy denials. */
@@ -263,9 +295,10 @@ export class Gateway {
   #send(ctx: RequestContext): void {
     const upstream = ctx.upstream!;
     const headers: Record<string, string | string[]> = {};
+    const connectionNamed = namedByConnection(upstream.headers.connection);
     for (const name in upstream.headers) {
       const value = upstream.headers[name];
-      if (value !== undefined && !HOP_BY_HOP_RESPONSE.has(name)) headers[name] = value;
+      if (value !== undefined && !HOP_BY_HOP_RESPONSE.has(name) && connectionNamed?.has(name) !== true) headers[name] = value;
     }
     headers['x-request-id'] = ctx.requestId;
     const api = ctx.route!.operation.api;
@@ -321,6 +354,30 @@ export class Gateway {
     this.metrics.inFlight(-1);
     if (--this.#inFlight === 0 && this.#idle !== undefined) this.#idle();
   }
+}
+
+/**
+ * Headers the upstream's `Connection` header names: they describe its connection to the
+ * gateway and a proxy must remove them (RFC 9110 §7.6.1). Undefined for the usual
+ * keep-alive/close, so the common case costs nothing.
+ */
+function namedByConnection(connection: string | string[] | undefined): Set<string> | undefined {
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return undefined;
+  const named = new Set<string>();
+  for (const token of (Array.isArray(connection) ? connection.join(',') : connection).split(',')) named.add(token.trim().toLowerCase());
+  return named;
+}
+
+/** The error Node's HTTP server reports for a request it could not parse. */
+type ParserError = Error & { readonly code?: string; readonly rawPacket?: Buffer };
+
+/** Method and target of the first line of a packet the parser refused (only that line is read). */
+function requestLine(packet: Buffer | undefined): { method: string; target: string } {
+  if (packet === undefined) return { method: '', target: '' };
+  const end = packet.indexOf('\r\n');
+  const line = packet.subarray(0, end === -1 ? Math.min(packet.length, 4096) : Math.min(end, 4096)).toString('latin1');
+  const [method = '', target = ''] = line.split(' ');
+  return { method, target };
 }
 
 /** What a failed upstream response body means for the agent: a stall is a timeout, anything else a broken upstream. */

@@ -136,6 +136,11 @@ export const ERROR_CODES = {
     meaning: 'A header is not acceptable, e.g. `Connection` names a header the gateway must forward or strip itself.',
     next: 'Remove the header; the gateway sets forwarding and identity headers itself.',
   },
+  WARDEN_REQUEST_MALFORMED: {
+    status: 400,
+    meaning: 'The request is not valid HTTP/1.1: a bad method, request line or header, or headers larger than the gateway reads.',
+    next: 'Send a well-formed HTTP/1.1 request; keep all headers together under 16 KiB.',
+  },
   WARDEN_REQUEST_BODY_MALFORMED: {
     status: 400,
     meaning: 'The body cannot be inspected: invalid JSON or form encoding, nesting too deep, or an unsupported content type or encoding for an operation whose parameters are checked.',

@@ -5,7 +5,7 @@ import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
 import type { RequestContext } from '../../pipeline/request-context.js';
 import type { TokenVerifier } from '../identify/token-verifier.js';
 import { contextClaims } from './context-claims.js';
-import { hasBody, readInspectedBody } from './inspected-body.js';
+import { hasBody, isFormBody, readInspectedBody } from './inspected-body.js';
 
 export interface AuthorizeOptions {
   /** Verifies Warden-Context task tokens from trusted orchestrators. */
@@ -45,7 +45,7 @@ export function authorizeFilter(options: AuthorizeOptions): Filter {
    * keys, `_method`, size, type) is enforced in every mode: what is forwarded must be what was read.
    */
   function withBody(ctx: RequestContext, then: () => Verdict): Verdict | Promise<Verdict> {
-    if (!ctx.route!.operation.inspectsBody || !hasBody(ctx.req)) return then();
+    if (!hasBody(ctx.req) || !(ctx.route!.operation.inspectsBody || isFormBody(ctx.req))) return then();
     return readInspectedBody(ctx.req, { maxBytes: options.maxBodyBytes, maxDepth: options.maxJsonDepth }).then((body) => {
       if (!body.ok) return respond(body.code, body.detail);
       ctx.body = body.bytes;

@@ -13,6 +13,14 @@ export function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
+ * Whether the body is form-encoded. Form bodies are always read: frameworks take `_method`
+ * from them (Rails, Symfony, Laravel), so the gateway must see it before the upstream does.
+ */
+export function isFormBody(req: IncomingMessage): boolean {
+  return mediaType(req.headers['content-type']) === 'application/x-www-form-urlencoded';
+}
+
+/**
  * Reads a body whose parameters the policy checks: at most `maxBytes`, uncompressed JSON or
  * form encoding only, parsed strictly. The bytes read are the bytes forwarded, so the
  * upstream parses exactly what was authorised.

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
-import { PassThrough, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { ErrorCode } from '../../../model/errors.js';
 import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
@@ -45,12 +45,10 @@ export function forwardFilter(options: ForwardOptions): ForwardFilter {
     name: 'forward',
     async onRequest(ctx) {
       const api = ctx.route!.operation.api;
-      const headers = forwardedHeaders(ctx, options.protocol);
-      if (api.upstreamAuth !== undefined) {
-        const credential = options.credentials.for(api.upstreamAuth, ctx.time);
-        if ('unavailable' in credential) return failure('WARDEN_UPSTREAM_UNAVAILABLE', `the gateway cannot authenticate to ${api.name}: its credential is not available`, 502);
-        headers.push(credential.header, credential.value);
-      }
+      const credential = api.upstreamAuth === undefined ? undefined : options.credentials.for(api.upstreamAuth, ctx.time);
+      if (credential !== undefined && 'unavailable' in credential) return failure('WARDEN_UPSTREAM_UNAVAILABLE', `the gateway cannot authenticate to ${api.name}: its credential is not available`, 502);
+      const headers = forwardedHeaders(ctx, options.protocol, credential?.header);
+      if (credential !== undefined) headers.push(credential.header, credential.value);
       const body = requestBody(ctx, headers);
       // An EventEmitter is a signal undici accepts; an AbortController costs a DOMException per abort.
       const clientGone = new EventEmitter();
@@ -84,13 +82,17 @@ export function forwardFilter(options: ForwardOptions): ForwardFilter {
   };
 }
 
-/** Client headers minus everything stripped by hygiene, plus what Warden asserts. A flat name/value list keeps repeated headers. */
-function forwardedHeaders(ctx: RequestContext, protocol: string): string[] {
+/**
+ * Client headers minus everything stripped by hygiene and minus the header Warden's upstream
+ * credential goes in (an agent must not add its own value beside it), plus what Warden
+ * asserts. A flat name/value list keeps repeated headers.
+ */
+function forwardedHeaders(ctx: RequestContext, protocol: string, credentialHeader: string | undefined): string[] {
   const raw = ctx.req.rawHeaders;
   const headers: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (!isStrippedRequestHeader(name)) headers.push(name, raw[i + 1]!);
+    if (!isStrippedRequestHeader(name) && name !== credentialHeader) headers.push(name, raw[i + 1]!);
   }
   headers.push('x-forwarded-for', ctx.clientIp, 'x-forwarded-proto', protocol, 'x-request-id', ctx.requestId);
   if (ctx.agent !== undefined) headers.push('x-warden-agent', ctx.agent.name);
@@ -111,11 +113,16 @@ function requestBody(ctx: RequestContext, headers: string[]): Buffer | Readable 
     ctx.bytesIn = Number(length);
     return req;
   }
-  const counted = new PassThrough();
-  counted.on('data', (chunk: Buffer) => {
-    ctx.bytesIn += chunk.length;
+  // Counted as it passes, without a 'data' listener: that would start the flow before undici
+  // reads, and the first chunks would be lost.
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      ctx.bytesIn += chunk.length;
+      done(null, chunk);
+    },
   });
-  return req.pipe(counted);
+  pipeline(req, counted, ignore);
+  return counted;
 }
 
 function upstreamFailure(error: unknown, api: string): Verdict {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import type { AuditEvent, AuditHttp } from '../../../model/audit-event.js';
+import type { ErrorCode } from '../../../model/errors.js';
 import { formatRuleRef } from '../../../policy/decision.js';
 import type { AuditSink } from '../../audit-sink.js';
 import type { GatewayMetrics } from '../../ops/gateway-metrics.js';
@@ -13,8 +14,25 @@ const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 export interface RecordFilter extends Filter {
   /** Strict mode: writes the record now and resolves once it is durable (before the response is sent). */
   recordDurably(ctx: RequestContext): Promise<void>;
-  /** Records a request answered 503 before any policy snapshot existed (it has no RequestContext). */
-  recordNotReady(req: IncomingMessage, requestId: string, time: number, bytesOut: number): void;
+  /**
+   * Records a request answered before the filters could run, so without a RequestContext:
+   * no policy snapshot yet, or a request Node's HTTP parser could not read.
+   */
+  recordEarlyRefusal(request: EarlyRefusal): void;
+}
+
+/** What is known of a request refused before the filters ran. */
+export interface EarlyRefusal {
+  readonly requestId: string;
+  readonly time: number;
+  readonly method: string;
+  /** The request target as sent; its query is cut off before recording. */
+  readonly target: string;
+  readonly clientIp: string;
+  readonly traceId: string | undefined;
+  readonly status: number;
+  readonly reason: ErrorCode;
+  readonly bytesOut: number;
 }
 
 /**
@@ -77,21 +95,32 @@ export function recordFilter(options: { readonly sink: AuditSink; readonly metri
     recordDurably(ctx) {
       return sink.writeDurably(event(ctx));
     },
-    recordNotReady(req, requestId, time, bytesOut) {
-      metrics.request('-', '-', 'error', 0);
+    recordEarlyRefusal(request) {
+      const outcome = isDenial(request.status) ? 'deny' : 'error';
+      metrics.request('-', '-', outcome, (Date.now() - request.time) / 1000);
       sink.write({
         v: 1,
-        id: requestId,
-        time: new Date(time).toISOString(),
-        requestId,
-        traceId: traceId(req),
+        id: request.requestId,
+        time: new Date(request.time).toISOString(),
+        requestId: request.requestId,
+        traceId: request.traceId,
         node,
         agent: undefined,
         credential: undefined,
-        src: { ip: req.socket.remoteAddress ?? '', country: undefined },
-        http: http(req, { canonicalPath: undefined, queryParams: [], status: 503, bytesIn: 0, bytesOut, durationMs: milliseconds(Date.now() - time), upstreamMs: undefined }),
+        src: { ip: request.clientIp, country: undefined },
+        http: {
+          method: request.method.slice(0, 16),
+          rawPath: withoutQuery(request.target),
+          canonicalPath: undefined,
+          queryParams: [],
+          status: request.status,
+          bytesIn: 0,
+          bytesOut: request.bytesOut,
+          durationMs: milliseconds(Date.now() - request.time),
+          upstreamMs: undefined,
+        },
         api: undefined,
-        decision: { outcome: 'error', reason: 'WARDEN_GATEWAY_NOT_READY', rule: undefined, policyVersion: undefined, monitored: false },
+        decision: { outcome, reason: request.reason, rule: undefined, policyVersion: undefined, monitored: false },
         limits: undefined,
         data: undefined,
         context: undefined,
@@ -108,12 +137,17 @@ function outcomeOf(ctx: RequestContext): AuditEvent['decision']['outcome'] {
 
 /** The request line as the client sent it (path truncated, query values left out) and what came of it. */
 function http(req: IncomingMessage, rest: Omit<AuditHttp, 'method' | 'rawPath'>): AuditHttp {
-  const url = req.url ?? '';
-  const queryAt = url.indexOf('?');
-  return { method: (req.method ?? '').slice(0, 16), rawPath: (queryAt === -1 ? url : url.slice(0, queryAt)).slice(0, MAX_RAW_PATH), ...rest };
+  return { method: (req.method ?? '').slice(0, 16), rawPath: withoutQuery(req.url ?? ''), ...rest };
 }
 
-function traceId(req: IncomingMessage): string | undefined {
+/** The path of a request target, truncated; query values may carry PII, so they are never recorded. */
+function withoutQuery(target: string): string {
+  const queryAt = target.indexOf('?');
+  return (queryAt === -1 ? target : target.slice(0, queryAt)).slice(0, MAX_RAW_PATH);
+}
+
+/** The W3C trace id of a `traceparent` header, if it is well-formed. */
+export function traceId(req: IncomingMessage): string | undefined {
   const traceparent = req.headers.traceparent;
   return typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent)?.[1] : undefined;
 }

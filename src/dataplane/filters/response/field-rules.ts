@@ -29,6 +29,7 @@ export class FieldRules {
     const masked = new Set<string>();
     const filterRecord = (record: unknown): unknown => {
       let value = this.#allow === undefined ? record : keepOnly(record, this.#allow);
+      if (value === REMOVED) value = null;
       for (const path of this.#drop) value = edit(value, path, 0, 'drop', '', masked);
       for (const path of this.#mask) value = edit(value, path, 0, 'mask', '', masked);
       return value;
@@ -46,58 +47,63 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Drops or masks the field at `path`; records which concrete fields were masked (names, never values). */
+/**
+ * Drops or masks the field at `path`; records which concrete fields were masked (names, never
+ * values). A list met on the way is walked element by element, with or without `[]` in the
+ * path: `items.ssn` masks the ssn of every item, it does not let a list slip through.
+ */
 function edit(value: unknown, path: readonly Step[], depth: number, action: 'drop' | 'mask', at: string, masked: Set<string>): unknown {
+  if (Array.isArray(value)) return value.map((element) => edit(element, path, depth, action, `${at}[]`, masked));
   if (!isRecord(value)) return value;
   const step = path[depth]!;
   const last = depth === path.length - 1;
   for (const key of step.name === '*' ? Object.keys(value) : [step.name]) {
     if (!Object.hasOwn(value, key)) continue;
     const where = at === '' ? key : `${at}.${key}`;
-    if (last && !step.each) {
-      if (action === 'drop') delete value[key];
-      else if (value[key] !== null && value[key] !== undefined) {
-        value[key] = MASK;
-        masked.add(where);
-      }
-      continue;
-    }
-    const child = value[key];
-    if (step.each) {
-      if (!Array.isArray(child)) continue;
-      if (last) {
-        if (action === 'drop') delete value[key];
-        else {
-          value[key] = child.map(() => MASK);
-          masked.add(`${where}[]`);
-        }
-      } else value[key] = child.map((element) => edit(element, path, depth + 1, action, `${where}[]`, masked));
-    } else value[key] = edit(child, path, depth + 1, action, where, masked);
+    if (!last) value[key] = edit(value[key], path, depth + 1, action, where, masked);
+    else if (action === 'drop') delete value[key];
+    else value[key] = maskValue(value[key], step.each, where, masked);
   }
   return value;
 }
 
-/** A copy of `value` holding only the fields on the allowed paths. */
-function keepOnly(value: unknown, paths: readonly (readonly Step[])[]): unknown {
-  if (!isRecord(value)) return value;
-  const kept: Record<string, unknown> = {};
-  const byFirst = new Map<string, Step[][]>();
-  for (const path of paths) {
-    const list = byFirst.get(path[0]!.name) ?? [];
-    list.push(path as Step[]);
-    byFirst.set(path[0]!.name, list);
+/** `***` for a present value, or for each element of a list named with `[]`. */
+function maskValue(value: unknown, each: boolean, where: string, masked: Set<string>): unknown {
+  if (value === null || value === undefined) return value;
+  if (each && Array.isArray(value)) {
+    masked.add(`${where}[]`);
+    return value.map((element) => (element === null || element === undefined ? element : MASK));
   }
+  masked.add(where);
+  return MASK;
+}
+
+/** Marks a value `keepOnly` removes: a scalar where an allowed path expected an object. */
+const REMOVED = Symbol('removed');
+
+/**
+ * A copy of `value` holding only the fields on the allowed paths. Lists are walked element by
+ * element; where a path goes on but the value is a scalar, the value is removed (fail closed).
+ * The copies have no prototype, so a `__proto__` key from the upstream stays a plain key.
+ */
+function keepOnly(value: unknown, paths: readonly (readonly Step[])[]): unknown {
+  if (Array.isArray(value)) return value.map((element) => keepOnly(element, paths)).filter((element) => element !== REMOVED);
+  if (value === null) return null;
+  if (!isRecord(value)) return REMOVED;
+  const kept = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(value)) {
-    const matching = [...(byFirst.get(key) ?? []), ...(byFirst.get('*') ?? [])];
-    if (matching.length === 0) continue;
-    // A path that ends here keeps the whole field.
-    if (matching.some((path) => path.length === 1)) {
-      kept[key] = value[key];
-      continue;
+    let whole = false;
+    const rest: (readonly Step[])[] = [];
+    for (const path of paths) {
+      if (path[0]!.name !== key && path[0]!.name !== '*') continue;
+      if (path.length === 1) whole = true;
+      else rest.push(path.slice(1));
     }
-    const rest = matching.map((path) => path.slice(1));
-    const child = value[key];
-    kept[key] = matching[0]!.some((step, index) => index === 0 && step.each) && Array.isArray(child) ? child.map((element) => keepOnly(element, rest)) : keepOnly(child, rest);
+    if (whole) kept[key] = value[key];
+    else if (rest.length > 0) {
+      const child = keepOnly(value[key], rest);
+      if (child !== REMOVED) kept[key] = child;
+    }
   }
   return kept;
 }

@@ -44,11 +44,16 @@ export function responseFilter(options: { readonly maxBytes: number }): Filter {
     onResponse(ctx) {
       const rules = ctx.decision?.allowed ? ctx.decision.obligations?.response : undefined;
       const upstream = ctx.upstream;
-      // Without rules the answer streams through untouched (and without an await).
-      if (rules === undefined || upstream === undefined) return CONTINUE;
+      // Without rules the answer streams through untouched (and without an await), and an
+      // answer without a body (HEAD, 204, 304, empty) has no fields to filter.
+      if (rules === undefined || upstream === undefined || hasNoBody(ctx, upstream)) return CONTINUE;
       return filterBody(ctx, upstream, rules);
     },
   };
+}
+
+function hasNoBody(ctx: RequestContext, upstream: UpstreamResponse): boolean {
+  return ctx.req.method === 'HEAD' || upstream.status === 204 || upstream.status === 304 || upstream.headers['content-length'] === '0';
 }
 
 function withhold(ctx: RequestContext, detail: string): Verdict {

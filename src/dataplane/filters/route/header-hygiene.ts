@@ -40,6 +40,11 @@ export function headerRejection(req: IncomingMessage): { readonly code: 'WARDEN_
   for (const name of METHOD_OVERRIDE_HEADERS) {
     if (headers[name] !== undefined) return { code: 'WARDEN_REQUEST_METHOD_OVERRIDE', detail: `the ${name} header would override the HTTP method` };
   }
+  // Node keeps the first Content-Type and the body is read by it; an upstream keeping the last
+  // would parse the same bytes differently from what the policy checked.
+  if (headers['content-type'] !== undefined && countOf(req.rawHeaders, 'content-type') > 1) {
+    return { code: 'WARDEN_REQUEST_HEADER_REJECTED', detail: 'send Content-Type once' };
+  }
   const connection = headers.connection;
   if (connection !== undefined) {
     for (const token of connection.split(',')) {
@@ -48,4 +53,11 @@ export function headerRejection(req: IncomingMessage): { readonly code: 'WARDEN_
     }
   }
   return undefined;
+}
+
+/** How many times a (lower-case) header name occurs in Node's flat rawHeaders list. */
+function countOf(rawHeaders: readonly string[], name: string): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === name.length && rawHeaders[i]!.toLowerCase() === name) count++;
+  return count;
 }
