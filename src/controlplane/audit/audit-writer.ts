@@ -1,6 +1,5 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AuditEvent } from '../../model/audit-event.js';
 import type { ChainedAuditRecord, Store } from '../store/store.js';
 import { chainRecord, GENESIS_HASH } from './audit-chain.js';
@@ -19,11 +18,6 @@ interface Pending {
   readonly event: AuditEvent;
   readonly waiter: { readonly resolve: () => void; readonly reject: (error: Error) => void } | undefined;
 }
-
-// Records per transaction. The embedded store writes synchronously, so a flush of a busy
-// second's records in one go would stall every request for milliseconds; between chunks the
-// gateway serves requests again.
-const CHUNK = 64;
 
 /**
  * Takes AuditEvents from the data plane and writes them to the store in batches, chained:
@@ -108,18 +102,14 @@ export class AuditWriter {
   }
 
   async #writeAll(batch: readonly Pending[]): Promise<void> {
-    for (let start = 0; start < batch.length; start += CHUNK) {
-      if (start > 0) await nextTurn();
-      const chunk = batch.slice(start, start + CHUNK);
-      try {
-        await this.#write(chunk);
-      } catch (error) {
-        this.#failed(batch.slice(start), error as Error);
-        return;
-      }
-      this.#failures = 0;
-      for (const { waiter } of chunk) waiter?.resolve();
+    try {
+      await this.#write(batch);
+    } catch (error) {
+      this.#failed(batch, error as Error);
+      return;
     }
+    this.#failures = 0;
+    for (const { waiter } of batch) waiter?.resolve();
   }
 
   /**
@@ -140,11 +130,11 @@ export class AuditWriter {
     if (!this.#closed) this.#timer ??= setTimeout(() => void this.flush(), Math.min(5000, this.options.flushIntervalMs * 2 ** this.#failures));
   }
 
-  async #write(chunk: readonly Pending[]): Promise<void> {
+  async #write(batch: readonly Pending[]): Promise<void> {
     let seq = this.#seq;
     let prevHash = this.#prevHash;
     const chained: ChainedAuditRecord[] = [];
-    for (const { event } of chunk) {
+    for (const { event } of batch) {
       const record = chainRecord(event, ++seq, prevHash);
       chained.push(record);
       prevHash = record.hash;
@@ -153,7 +143,7 @@ export class AuditWriter {
     this.#seq = seq;
     this.#prevHash = prevHash;
     if (this.options.jsonlFile !== undefined) {
-      // The store is the record of truth and already has the chunk: a JSONL failure is reported, not retried.
+      // The store is the record of truth and already has the batch: a JSONL failure is reported, not retried.
       await appendFile(this.options.jsonlFile, chained.map((record) => record.json).join('\n') + '\n').catch((error: Error) => this.options.onError?.(error));
     }
   }

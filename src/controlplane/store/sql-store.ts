@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CompiledQuery, Migrator, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { ApiKeyRecord } from '../../model/api-key.js';
 import type { AuditEvent } from '../../model/audit-event.js';
@@ -8,6 +9,8 @@ import type { Database } from './schema.js';
 import { PolicyConflictError, type AuditEventFilter, type ChainedAuditRecord, type ManifestDiff, type NewPolicyVersion, type PolicyVersionRecord, type Store, type StoredManifest } from './store.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
+
+const AUDIT_ROWS_PER_TURN = 64;
 
 type VersionRow = Selectable<Database['policy_versions']>;
 
@@ -132,8 +135,14 @@ export class SqlStore implements Store {
     this.#insertAudit ??= this.db.insertInto('audit_events').values(auditRow(records[0]!)).compile();
     const { sql } = this.#insertAudit;
     await this.db.transaction().execute(async (trx) => {
-      // Parameters in the row's key order, which is the compiled insert's column order.
-      for (const record of records) await trx.executeQuery(CompiledQuery.raw(sql, Object.values(auditRow(record))));
+      for (let index = 0; index < records.length; index++) {
+        // SQLite writes synchronously: a busy second's batch in one go would stall every request
+        // for milliseconds, so give the event loop a turn now and then. One transaction still
+        // commits the batch, which writes each touched index page once, not once per chunk.
+        if (index > 0 && index % AUDIT_ROWS_PER_TURN === 0) await nextTurn();
+        // Parameters in the row's key order, which is the compiled insert's column order.
+        await trx.executeQuery(CompiledQuery.raw(sql, Object.values(auditRow(records[index]!))));
+      }
     });
   }
 
