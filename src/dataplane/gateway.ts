@@ -205,10 +205,12 @@ export class Gateway {
       // Strict audit records the status the agent is about to receive, before it receives it.
       ctx.status = ctx.upstream!.status;
       if (ctx.responseBody !== undefined) ctx.bytesOut = ctx.responseBody.length;
-      if (this.#config.audit.mode === 'strict' && !(await this.#durable(ctx))) {
+      // A body that already failed is answered as a failure (and recorded so) below.
+      if (this.#config.audit.mode === 'strict' && ctx.upstream!.body.errored === null && !(await this.#durable(ctx))) {
         return await this.#fail(ctx, { kind: 'respond', status: 503, code: 'WARDEN_AUDIT_UNAVAILABLE', detail: 'the audit record could not be made durable' });
       }
-      // The upstream may have failed while nothing read its body (strict audit was waiting).
+      // An errored body emits nothing more, so streaming it would never end the response. (If it
+      // failed during the strict write, the durable record keeps the status it announced.)
       const broken = ctx.upstream!.body.errored;
       if (broken !== null) return await this.#fail(ctx, upstreamBodyFailure(broken, ctx.route!.operation.api.name));
       this.#send(ctx);
@@ -261,7 +263,8 @@ export class Gateway {
       return;
     }
     let body = this.#problem(ctx, verdict);
-    if (this.#config.audit.mode === 'strict' && !(await this.#durable(ctx))) {
+    // One record per request: a strict record already made durable is not written again.
+    if (this.#config.audit.mode === 'strict' && !ctx.recorded && !(await this.#durable(ctx))) {
       ctx.failure = { code: 'WARDEN_AUDIT_UNAVAILABLE', detail: 'the audit record could not be made durable' };
       ctx.status = 503;
       verdict = { kind: 'respond', status: 503, code: 'WARDEN_AUDIT_UNAVAILABLE', detail: ctx.failure.detail };
