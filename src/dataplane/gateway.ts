@@ -61,6 +61,8 @@ export class Gateway {
   readonly #adminServer: Server;
   #accessRequestUrl: string;
   #state: GatewayState | undefined;
+  /** The response each connection is writing (or last wrote), so a parser error never answers in its place. */
+  readonly #answering = new WeakMap<Socket, ServerResponse>();
   #draining = false;
   #inFlight = 0;
   #idle: (() => void) | undefined;
@@ -169,6 +171,7 @@ export class Gateway {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.#answering.set(req.socket, res);
     const state = this.#state;
     if (state === undefined) {
       const time = Date.now();
@@ -235,8 +238,24 @@ export class Gateway {
       socket.destroy();
       return;
     }
+    // With an earlier request of this connection still being answered, a reply written now
+    // would be taken for that request's answer: reply once it is done. Node's parser has
+    // stopped, so nothing else arrives meanwhile. The packet then starts with that earlier
+    // request, so its request line says nothing about the refused one.
+    const earlier = this.#answering.get(socket as Socket);
+    const busy = earlier !== undefined && !earlier.writableFinished && !earlier.destroyed;
+    const reply = (text: string) => {
+      if (!busy) return void socket.end(text);
+      // 'finish': the earlier answer is handed to the socket; 'close' alone: it was cut off.
+      const after = () => {
+        earlier.off('finish', after).off('close', after);
+        if (socket.writable) socket.end(text);
+        else socket.destroy();
+      };
+      earlier.once('finish', after).once('close', after);
+    };
     if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      socket.end('HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      reply('HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
     const time = Date.now();
@@ -247,8 +266,8 @@ export class Gateway {
       : error.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are larger than the gateway reads (16 KiB)' : 'the request is not valid HTTP/1.1';
     const body = problemBody(code, 400, detail, requestId, [], this.#accessRequestUrl);
     const length = Buffer.byteLength(body);
-    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${length}\r\nx-request-id: ${requestId}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
-    const line = requestLine(error.rawPacket);
+    reply(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${length}\r\nx-request-id: ${requestId}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
+    const line = busy ? NO_REQUEST_LINE : requestLine(error.rawPacket);
     this.#record.recordEarlyRefusal({ requestId, time, method: line.method, target: line.target, clientIp: (socket as Socket).remoteAddress ?? '', traceId: undefined, status: 400, reason: code, bytesOut: length });
   }
 
@@ -374,13 +393,18 @@ function namedByConnection(connection: string | string[] | undefined): Set<strin
 /** The error Node's HTTP server reports for a request it could not parse. */
 type ParserError = Error & { readonly code?: string; readonly rawPacket?: Buffer };
 
-/** Method and target of the first line of a packet the parser refused (only that line is read). */
+const NO_REQUEST_LINE = Object.freeze({ method: '', target: '' });
+
+// A whole request line at the very start of the packet. Node hands over the chunk it was
+// parsing, which may begin anywhere in the headers (a later TCP segment): anything else is
+// not read, so no header bytes — credentials — can reach the audit record.
+const REQUEST_LINE = /^([A-Z]{1,16}) ([^\r\n ]{1,4096}) HTTP\/1\.[01]\r?\n/;
+
+/** Method and target of the packet the parser refused, if it starts with a request line. */
 function requestLine(packet: Buffer | undefined): { method: string; target: string } {
-  if (packet === undefined) return { method: '', target: '' };
-  const end = packet.indexOf('\r\n');
-  const line = packet.subarray(0, end === -1 ? Math.min(packet.length, 4096) : Math.min(end, 4096)).toString('latin1');
-  const [method = '', target = ''] = line.split(' ');
-  return { method, target };
+  if (packet === undefined) return NO_REQUEST_LINE;
+  const match = REQUEST_LINE.exec(packet.subarray(0, 4200).toString('latin1'));
+  return match === null ? NO_REQUEST_LINE : { method: match[1]!, target: match[2]! };
 }
 
 /** What a failed upstream response body means for the agent: a stall is a timeout, anything else a broken upstream. */

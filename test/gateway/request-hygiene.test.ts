@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/model/audit-event.js';
 import { startEchoUpstream, startHarness, type Harness, type SeenRequest } from '../support/gateway-harness.js';
@@ -607,8 +608,9 @@ describe('request hygiene (enforce mode)', () => {
 
 describe('raw NUL, control and non-ASCII bytes, and relative targets', () => {
   // Docs: refused with 400 WARDEN_REQUEST_NOT_CANONICAL, and every request has one audit record.
-  // On their own gateway: Node's HTTP parser rejects these bytes before the gateway's handler
-  // runs, so a missing record here must not shift the record counts the tests above rely on.
+  // Node's HTTP parser rejects these bytes before the gateway's handler runs; the gateway
+  // answers and records them from the parser's error. On their own gateway, so the record
+  // counts of the tests above do not depend on this path.
   let upstream: Upstream;
   let h: Harness;
   let client: RawClient;
@@ -638,7 +640,83 @@ describe('raw NUL, control and non-ASCII bytes, and relative targets', () => {
     ['raw UTF-8 bytes in the query', '/crm/search?q=caf\xc3\xa9'],
     ['a relative target (no leading `/`)', 'crm/customers/C-1001'],
   ])('%s is refused with 400 WARDEN_REQUEST_NOT_CANONICAL and recorded', async (_name, target) => {
-    await client.expectRefused(await client.get(target), 400, 'WARDEN_REQUEST_NOT_CANONICAL');
+    const event = await client.expectRefused(await client.get(target), 400, 'WARDEN_REQUEST_NOT_CANONICAL');
+    // The record keeps the request line's method and path (never its query), as for any request.
+    expect(event.http).toMatchObject({ method: 'GET', rawPath: target.split('?')[0] });
+  });
+
+  /** Writes `parts` to one connection with a pause between them and returns all it received until the gateway closed it. */
+  function exchange(parts: readonly string[], pauseMs = 50): Promise<string> {
+    const { hostname, port } = new URL(h.url);
+    return new Promise((resolve, reject) => {
+      const received: Buffer[] = [];
+      const socket = net.connect({ host: hostname, port: Number(port) }, async () => {
+        for (const [index, part] of parts.entries()) {
+          if (index > 0) await new Promise((wait) => setTimeout(wait, pauseMs));
+          socket.write(Buffer.from(part, 'latin1'));
+        }
+      });
+      const timer = setTimeout(() => reject(new Error(`the gateway did not close the connection; received ${Buffer.concat(received).toString('latin1')}`)), 5000);
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(received).toString('latin1'));
+      });
+    });
+  }
+
+  /** The records of the requests refused by the parser in `answer`, each checked to hold no credential. */
+  async function parserRefusal(answer: string): Promise<AuditEvent> {
+    const requestId = /x-request-id: ([0-9a-f-]+)/.exec(answer)?.[1];
+    expect(requestId, answer).toBeDefined();
+    const event = (await h.auditEvents(client.sent)).find((record) => record.requestId === requestId);
+    expect(event).toBeDefined();
+    expect(JSON.stringify(event)).not.toContain(h.keys[KEY_ID]!.slice(4));
+    return event!;
+  }
+
+  it('records nothing of the headers when the parser fails in a later segment of the request', async () => {
+    // The parser hands over the chunk it was reading: here it starts inside the Authorization header.
+    client.sent++;
+    const answer = await exchange([`GET /crm/customers/C-1001 HTTP/1.1\r\nHost: x\r\nAuthorization: `, `Bearer ${h.keys[KEY_ID]!} HTTP/1.1\r\nBad\x01Header: x\r\n\r\n`]);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await parserRefusal(answer)).http).toMatchObject({ method: '', rawPath: '', status: 400 });
+    expect(upstream.seen).toEqual([]);
+  });
+
+  it('records nothing after a bare line feed in the request line', async () => {
+    client.sent++;
+    const answer = await exchange([`GET /crm/customers/C\x00\nX-Api-Key: ${h.keys[KEY_ID]!}\r\nHost: x\r\n\r\n`]);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await parserRefusal(answer)).http).toMatchObject({ method: '', rawPath: '' });
+  });
+
+  it('refuses headers over 16 KiB with WARDEN_REQUEST_MALFORMED, recording none of them', async () => {
+    client.sent++;
+    const answer = await exchange([`GET /crm/customers/C-1001 HTTP/1.1\r\nHost: x\r\n`, `Authorization: Bearer ${h.keys[KEY_ID]!}\r\nX-Padding: ${'p'.repeat(20_000)}\r\n\r\n`]);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('WARDEN_REQUEST_MALFORMED');
+    expect((await parserRefusal(answer)).decision).toMatchObject({ outcome: 'deny', reason: 'WARDEN_REQUEST_MALFORMED' });
+  });
+
+  it('answers a pipelined request before refusing the malformed one behind it', async () => {
+    // Replying to the parser error at once would hand the 400 to the first request instead.
+    client.sent += 2;
+    const first = `GET /crm/customers/C-1001 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${h.keys[KEY_ID]!}\r\n\r\n`;
+    const answer = await exchange([first + `GET /crm/customers/C\x00 HTTP/1.1\r\nHost: x\r\n\r\n`]);
+    // The first answer's body has no line end, so the second status line follows it directly.
+    const statuses = [...answer.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
+    expect(statuses).toEqual(['200', '400']);
+    expect(upstream.seen.map((seen) => seen.url)).toEqual(['/crm/customers/C-1001']);
+    const records = await h.auditEvents(client.sent);
+    // The refusal is recorded when the parser fails, before the first answer completes.
+    const lastTwo = records.slice(-2);
+    const served = lastTwo.find((record) => record.http.status === 200);
+    const refused = lastTwo.find((record) => record.http.status === 400);
+    expect(served).toMatchObject({ http: { status: 200, rawPath: '/crm/customers/C-1001' }, decision: { outcome: 'allow' } });
+    // The packet the parser refused starts with the first request: its line is not the refused one's.
+    expect(refused).toMatchObject({ http: { status: 400, method: '', rawPath: '' }, decision: { reason: 'WARDEN_REQUEST_NOT_CANONICAL' } });
   });
 });
 
