@@ -331,6 +331,11 @@ export class Gateway {
     }
     ctx.status = upstream.status;
     const res = ctx.res;
+    // The client left while the upstream was answering: #complete has run and let the body be.
+    if (res.destroyed) {
+      upstream.body.destroy();
+      return;
+    }
     if (ctx.responseBody !== undefined) {
       headers['content-length'] = String(ctx.responseBody.length);
       ctx.bytesOut = ctx.responseBody.length;
@@ -342,11 +347,22 @@ export class Gateway {
     // Streamed by hand rather than with stream.pipeline, which allocates an AbortController
     // and a DOMException per call: the answer of a busy gateway is mostly one small chunk.
     const body = upstream.body;
+    // undici stops its body timeout while the body is paused, so a client that stops reading
+    // would hold the upstream connection for ever: it gets as long as the upstream would.
+    const stallMs = this.#config.gateway.timeouts.bodyMs;
+    let stalled: NodeJS.Timeout | undefined;
     body.on('data', (chunk: Buffer) => {
       ctx.bytesOut += chunk.length;
-      if (!res.write(chunk)) body.pause();
+      if (res.write(chunk)) return;
+      body.pause();
+      stalled ??= setTimeout(() => res.destroy(), stallMs);
     });
-    res.on('drain', () => body.resume());
+    res.on('drain', () => {
+      clearTimeout(stalled);
+      stalled = undefined;
+      body.resume();
+    });
+    res.once('close', () => clearTimeout(stalled));
     body.once('end', () => res.end());
     body.on('error', (error: Error) => {
       if (ctx.failure === undefined && !res.destroyed) {

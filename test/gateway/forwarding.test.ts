@@ -916,6 +916,43 @@ describe('streaming', () => {
     expect(event.http.status).toBe(200);
     expect(event.http.bytesOut).toBeLessThan(sentAtClose);
   });
+  it('cuts a client that stops reading after bodyMs, so the upstream connection is released', async () => {
+    // undici pauses its own body timeout while the gateway is not reading: without a timer of
+    // the gateway's, a client that stops reading would hold the upstream connection for ever.
+    const stalling = await startHarness({
+      manifests: manifests([apiManifest('big', '{ url: "${UPSTREAM}" }', '/big', ['{ id: endless, method: GET, path: /endless }'])], ['{ api: big, operations: ["*"] }']),
+      upstreamUrl: upstream.url,
+      apiKeys: [KEY_ID],
+      config: { gateway: { timeouts: { bodyMs: 300 } } },
+    });
+    const upstreamSawClose = signal<boolean>();
+    handler = (_, res) => {
+      res.on('close', () => upstreamSawClose.resolve(res.writableFinished));
+      void (async () => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        for (let i = 0; !res.destroyed; i++) if (!res.write(BLOCKS[i % BLOCKS.length]!)) await writable(res);
+      })();
+    };
+    let req: http.ClientRequest | undefined;
+    try {
+      const started = Date.now();
+      req = http.get(`${stalling.url}/big/endless`, { headers: { authorization: `Bearer ${stalling.keys[KEY_ID]!}` }, agent: false });
+      req.on('error', () => undefined);
+      req.on('response', (res) => {
+        // Read one chunk, then stop reading and keep the connection open (a paused socket
+        // does not even notice being closed, so the upstream side tells what happened).
+        res.once('data', () => res.pause());
+        res.on('error', () => undefined);
+      });
+      expect(await within(upstreamSawClose.promise, 5000, 'the gateway kept streaming for a client that stopped reading')).toBe(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      const [event] = await stalling.auditEvents(1);
+      expect(event).toMatchObject({ http: { status: 200 }, decision: { outcome: 'error', reason: 'WARDEN_CLIENT_CLOSED' } });
+    } finally {
+      req?.destroy();
+      await stalling.close();
+    }
+  });
 });
 
 describe('upstream failures and timeouts', () => {

@@ -50,6 +50,8 @@ export function forwardFilter(options: ForwardOptions): ForwardFilter {
       const headers = forwardedHeaders(ctx, options.protocol, credential?.header);
       if (credential !== undefined) headers.push(credential.header, credential.value);
       const body = requestBody(ctx, headers);
+      // The client may have left while a token was being verified or a body read.
+      if (ctx.completed) return failure('WARDEN_CLIENT_CLOSED', 'the client went away before the call was forwarded', 499);
       // An EventEmitter is a signal undici accepts; an AbortController costs a DOMException per abort.
       const clientGone = new EventEmitter();
       ctx.res.once('close', () => {
