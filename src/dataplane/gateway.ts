@@ -10,6 +10,7 @@ import type { AuditSink } from './audit-sink.js';
 import { authorizeFilter } from './filters/authorize/authorize-filter.js';
 import { forwardFilter, type ForwardFilter } from './filters/forward/forward-filter.js';
 import { UpstreamCredentials } from './filters/forward/upstream-credentials.js';
+import { upstreamBodyFailure } from './filters/forward/upstream-failure.js';
 import { guardFilter } from './filters/guard/guard-filter.js';
 import { identifyFilter } from './filters/identify/identify-filter.js';
 import { TokenVerifier } from './filters/identify/token-verifier.js';
@@ -421,13 +422,6 @@ function requestLine(packet: Buffer | undefined): { method: string; target: stri
   if (packet === undefined) return NO_REQUEST_LINE;
   const match = REQUEST_LINE.exec(packet.subarray(0, 4200).toString('latin1'));
   return match === null ? NO_REQUEST_LINE : { method: match[1]!, target: match[2]! };
-}
-
-/** What a failed upstream response body means for the agent: a stall is a timeout, anything else a broken upstream. */
-function upstreamBodyFailure(error: Error & { code?: string }, api: string): Verdict & { kind: 'respond' } {
-  return error.code === 'UND_ERR_BODY_TIMEOUT'
-    ? { kind: 'respond', status: 504, code: 'WARDEN_UPSTREAM_TIMEOUT', detail: `${api} stopped sending its response body` }
-    : { kind: 'respond', status: 502, code: 'WARDEN_UPSTREAM_UNAVAILABLE', detail: `${api} broke off its response` };
 }
 
 /** Where denials send agents to ask for access: the admin listener as reachable from outside. */

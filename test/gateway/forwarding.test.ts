@@ -393,6 +393,13 @@ describe('response field rules', () => {
         if (req.method === 'HEAD') return res.writeHead(200, { 'content-type': 'application/json', 'content-length': '42' }).end();
         if (req.headers['if-none-match'] === '"v1"') return res.writeHead(304, { etag: '"v1"' }).end();
       }
+      if (path === '/crm/cut/c-1') {
+        // Half a JSON document, then a reset: the upstream broke off while the gateway read it.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('{"email": "ada@example.com", "ssn": "123-45-6789", ');
+        setTimeout(() => res.socket?.resetAndDestroy(), 20);
+        return;
+      }
       const answer = bodies[path];
       if (answer === undefined) return res.writeHead(404).end();
       res.writeHead(answer.status ?? 200, { 'content-type': answer.type ?? 'application/json', ...(answer.encoding ? { 'content-encoding': answer.encoding } : {}) });
@@ -404,14 +411,14 @@ describe('response field rules', () => {
         [apiManifest('crm', '{ url: "${UPSTREAM}" }', '/crm', [
           get('getCustomer', '/customers/{id}'), get('getOrder', '/orders/{id}'), get('getProfile', '/profiles/{id}'), get('listCustomers', '/customers'),
           get('getNote', '/notes/{id}'), get('getArchive', '/archive/{id}'), get('getBroken', '/broken/{id}'), get('getBasket', '/baskets/{id}'),
-          get('getRecord', '/records/{id}'), '{ id: headRecord, method: HEAD, path: "/records/{id}" }', '{ id: deleteRecord, method: DELETE, path: "/records/{id}" }',
+          get('getCut', '/cut/{id}'), get('getRecord', '/records/{id}'), '{ id: headRecord, method: HEAD, path: "/records/{id}" }', '{ id: deleteRecord, method: DELETE, path: "/records/{id}" }',
         ])],
         [
           '{ api: crm, operations: [getCustomer], response: { mask: [email, phone], drop: [internalNotes, ssn] } }',
           '{ api: crm, operations: [getOrder], response: { mask: ["items[].ssn"], drop: ["items[].cost"] } }',
           '{ api: crm, operations: [getProfile], response: { allow: [id, name, address.city] } }',
           '{ api: crm, operations: [listCustomers], response: { mask: [email], drop: [ssn] } }',
-          '{ api: crm, operations: [getNote, getArchive, getBroken], response: { mask: [email, ssn] } }',
+          '{ api: crm, operations: [getNote, getArchive, getBroken, getCut], response: { mask: [email, ssn] } }',
           '{ api: crm, operations: [getBasket], response: { allow: [id, items.id] } }',
           '{ api: crm, operations: [getRecord, headRecord, deleteRecord], response: { mask: [email] } }',
         ],
@@ -441,6 +448,19 @@ describe('response field rules', () => {
     expect(Number(answer.headers['content-length'])).toBe(answer.body.length);
     return JSON.parse(answer.body.toString('utf8'));
   }
+
+  it('answers an upstream that breaks off while its answer is being filtered with 502, as the upstream\'s failure', async () => {
+    const exceptions = async () => Number(/^warden_pipeline_exceptions_total\{filter="response"\} (\d+)$/m.exec(await (await fetch(`${h.adminUrl}/metrics`)).text())?.[1] ?? 0);
+    const before = await exceptions();
+    const answer = await calls.send('/crm/cut/c-1');
+    expect(answer.status).toBe(502);
+    expect(JSON.parse(answer.body.toString('utf8'))).toMatchObject({ code: 'WARDEN_UPSTREAM_UNAVAILABLE' });
+    for (const value of PII) expect(answer.body.toString('utf8')).not.toContain(value);
+    const event = await calls.recordOf(answer);
+    expect(event.decision).toMatchObject({ outcome: 'error', reason: 'WARDEN_UPSTREAM_UNAVAILABLE' });
+    // Not a bug of the gateway: nothing counted as a pipeline exception.
+    expect(await exceptions()).toBe(before);
+  });
 
   it('masks fields as "***" and drops fields, and records the masked field names only', async () => {
     const answer = await calls.send('/crm/customers/c-1');

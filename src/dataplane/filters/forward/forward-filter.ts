@@ -7,6 +7,7 @@ import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
 import type { RequestContext } from '../../pipeline/request-context.js';
 import { hasBody } from '../authorize/inspected-body.js';
 import { isStrippedRequestHeader } from '../route/header-hygiene.js';
+import { upstreamFailure } from './upstream-failure.js';
 import type { UpstreamCredentials } from './upstream-credentials.js';
 
 export interface ForwardOptions {
@@ -125,15 +126,6 @@ function requestBody(ctx: RequestContext, headers: string[]): Buffer | Readable 
   });
   pipeline(req, counted, ignore);
   return counted;
-}
-
-function upstreamFailure(error: unknown, api: string): Verdict {
-  const code = (error as { code?: string }).code;
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return failure('WARDEN_UPSTREAM_TIMEOUT', `${api} did not accept a connection in time`, 504);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') return failure('WARDEN_UPSTREAM_TIMEOUT', `${api} did not answer in time`, 504);
-  if (code === 'UND_ERR_BODY_TIMEOUT') return failure('WARDEN_UPSTREAM_TIMEOUT', `${api} stopped reading the request body`, 504);
-  if (code === 'UND_ERR_ABORTED' || (error as Error).name === 'AbortError') return failure('WARDEN_CLIENT_CLOSED', 'the client went away before the upstream answered', 499);
-  return failure('WARDEN_UPSTREAM_UNAVAILABLE', `${api} could not be reached`, 502);
 }
 
 function ignore(): void {}

@@ -1,5 +1,6 @@
 import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
 import type { RequestContext, UpstreamResponse } from '../../pipeline/request-context.js';
+import { upstreamBodyFailure } from '../forward/upstream-failure.js';
 import { FieldRules } from './field-rules.js';
 import type { ResponseRules } from '../../../model/manifests/index.js';
 
@@ -19,10 +20,15 @@ export function responseFilter(options: { readonly maxBytes: number }): Filter {
     if (encoding !== undefined && encoding !== 'identity') return withhold(ctx, 'the upstream answered with a compressed body, which field rules cannot filter');
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > options.maxBytes) return withhold(ctx, `the upstream answer is larger than ${options.maxBytes} bytes, the most field rules filter`);
-      chunks.push(chunk);
+    try {
+      for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > options.maxBytes) return withhold(ctx, `the upstream answer is larger than ${options.maxBytes} bytes, the most field rules filter`);
+        chunks.push(chunk);
+      }
+    } catch (error) {
+      // The upstream broke off or stalled: its failure, not the gateway's.
+      return upstreamBodyFailure(error as Error, ctx.route!.operation.api.name);
     }
     let document: unknown;
     try {
