@@ -57,7 +57,7 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
     const writer = await AuditWriter.open(store, {
       flushIntervalMs: config.audit.flushIntervalMs,
       ...(config.audit.jsonl !== undefined ? { jsonlFile: path.resolve(baseDirectory, config.audit.jsonl) } : {}),
-      onError: (error) => process.emitWarning(`warden: audit write failed, records kept and retried: ${error.message}`),
+      onError: (error) => process.emitWarning(`warden: audit: ${error.message}`),
     });
     const gateway = new Gateway({
       config,
@@ -73,9 +73,12 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       store,
       warnings,
       async close() {
-        await gateway.close();
-        await writer.close();
-        await store.close();
+        try {
+          await gateway.close();
+          await writer.close();
+        } finally {
+          await store.close();
+        }
       },
     };
   } catch (error) {

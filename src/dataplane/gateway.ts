@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import { hostname } from 'node:os';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import path from 'node:path';
@@ -60,7 +59,8 @@ export class Gateway {
   readonly #record: RecordFilter;
   readonly #agentServer: Server;
   readonly #adminServer: Server;
-  #accessRequestUrl: string;
+  /** The admin listener's port once listening (the configured one until then; 0 picks one). */
+  #adminPort: number;
   #state: GatewayState | undefined;
   /** The response each connection is writing (or last wrote), so a parser error never answers in its place. */
   readonly #answering = new WeakMap<Socket, ServerResponse>();
@@ -98,8 +98,7 @@ export class Gateway {
     ];
     // Response phases run in reverse filter order.
     this.#responseFilters = [responseFilter({ maxBytes: config.gateway.limits.maxFilteredResponseBytes })];
-    // Until listen() knows the real port (port 0 picks one).
-    this.#accessRequestUrl = accessRequestUrl(config, config.admin.port);
+    this.#adminPort = config.admin.port;
 
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
     this.#agentServer = tls
@@ -141,7 +140,7 @@ export class Gateway {
     const { gateway, admin } = this.#config;
     await listenOn(this.#agentServer, gateway.port, gateway.host);
     await listenOn(this.#adminServer, admin.port, admin.host);
-    this.#accessRequestUrl = accessRequestUrl(this.#config, (this.#adminServer.address() as AddressInfo).port);
+    this.#adminPort = (this.#adminServer.address() as AddressInfo).port;
     return { agent: this.#agentServer.address() as AddressInfo, admin: this.#adminServer.address() as AddressInfo };
   }
 
@@ -177,7 +176,7 @@ export class Gateway {
     if (state === undefined) {
       const time = Date.now();
       const requestId = timeOrderedId(time);
-      const body = problemBody('WARDEN_GATEWAY_NOT_READY', 503, 'the gateway has no policy snapshot yet', requestId, [], this.#accessRequestUrl);
+      const body = problemBody('WARDEN_GATEWAY_NOT_READY', 503, 'the gateway has no policy snapshot yet', requestId, [], undefined);
       res.writeHead(503, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'retry-after': '1', 'x-request-id': requestId, 'cache-control': 'no-store' });
       res.end(body);
       this.#record.recordEarlyRefusal({
@@ -265,7 +264,7 @@ export class Gateway {
     const detail = error.code === 'HPE_INVALID_URL'
       ? 'the request target contains a byte that must be percent-encoded (a control byte, NUL or raw non-ASCII), or is not a path'
       : error.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are larger than the gateway reads (16 KiB)' : 'the request is not valid HTTP/1.1';
-    const body = problemBody(code, 400, detail, requestId, [], this.#accessRequestUrl);
+    const body = problemBody(code, 400, detail, requestId, [], undefined);
     const length = Buffer.byteLength(body);
     reply(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${length}\r\nx-request-id: ${requestId}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
     const line = busy ? NO_REQUEST_LINE : requestLine(error.rawPacket);
@@ -298,7 +297,7 @@ export class Gateway {
   #problem(ctx: RequestContext, verdict: Verdict & { kind: 'respond' }): string {
     const decision = ctx.decision;
     const alternatives = decision !== undefined && !decision.allowed && decision.reason === verdict.code ? decision.alternatives : [];
-    const body = problemBody(verdict.code, verdict.status, verdict.detail, ctx.requestId, alternatives, this.#accessRequestUrl);
+    const body = problemBody(verdict.code, verdict.status, verdict.detail, ctx.requestId, alternatives, accessRequestUrl(this.#config, this.#adminPort, ctx.req.headers.host));
     ctx.bytesOut = Buffer.byteLength(body);
     return body;
   }
@@ -424,13 +423,18 @@ function requestLine(packet: Buffer | undefined): { method: string; target: stri
   return match === null ? NO_REQUEST_LINE : { method: match[1]!, target: match[2]! };
 }
 
-/** Where denials send agents to ask for access: the admin listener as reachable from outside. */
-function accessRequestUrl(config: GatewayConfig, port: number): string {
+/**
+ * Where denials send agents to ask for access: `admin.publicUrl`, else the admin listener's
+ * address. A wildcard listener has no address to give, so the agent gets the host name it
+ * used itself (its Host header, reflected to it alone) with the admin port — never the
+ * machine's own name.
+ */
+function accessRequestUrl(config: GatewayConfig, port: number, requestHost: string | undefined): string {
   if (config.admin.publicUrl !== undefined) return `${config.admin.publicUrl}/access-requests`;
   const host = config.admin.host;
-  // A wildcard address is where the listener binds, not where anyone can reach it.
-  const reachable = host === '0.0.0.0' || host === '::' ? hostname() : host.includes(':') ? `[${host}]` : host;
-  return `http://${reachable}:${port}/access-requests`;
+  if (host !== '0.0.0.0' && host !== '::') return `http://${host.includes(':') ? `[${host}]` : host}:${port}/access-requests`;
+  const name = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(?::\d+)?$/.exec(requestHost ?? '')?.[1] ?? 'localhost';
+  return `http://${name}:${port}/access-requests`;
 }
 
 function listenOn(server: Server, port: number, host: string): Promise<void> {

@@ -409,6 +409,38 @@ describe('request hygiene (enforce mode)', () => {
       const response = await client.send({ method: 'POST', target: '/crm/customers/C-1001/notes', headers: [FORM_BODY], body: 'text=hello&_method=DELETE' });
       await client.expectRefused(response, 400, 'WARDEN_REQUEST_METHOD_OVERRIDE');
     });
+
+    /** A multipart/form-data body whose parts are named by these Content-Disposition values. */
+    function multipart(dispositions: readonly string[]): { headers: Header[]; body: string } {
+      const boundary = 'warden-test-boundary';
+      const parts = dispositions.map((disposition) => `--${boundary}\r\nContent-Disposition: ${disposition}\r\n\r\nDELETE\r\n`);
+      return { headers: [['Content-Type', `multipart/form-data; boundary=${boundary}`]], body: `${parts.join('')}--${boundary}--\r\n` };
+    }
+
+    it.each([
+      'form-data; name="_method"',
+      'form-data; name=_method',
+      'form-data; NAME="_METHOD"',
+      "form-data; name*=utf-8''_method",
+      'form-data; name="_method[]"',
+    ])('a multipart part named by `%s`, though nothing reads the body', async (disposition) => {
+      const { headers, body } = multipart(['form-data; name="text"', disposition]);
+      await client.expectRefused(await client.send({ method: 'POST', target: '/crm/customers/C-1001/notes', headers, body }), 400, 'WARDEN_REQUEST_METHOD_OVERRIDE');
+    });
+
+    it('passes a multipart body whose parts only resemble `_method`, byte for byte', async () => {
+      const { headers, body } = multipart(['form-data; name="_methods"', 'form-data; name="my_method"', 'form-data; name="file"; filename="_method.txt"']);
+      const response = await client.send({ method: 'POST', target: '/crm/customers/C-1001/notes', headers, body });
+      await client.expectForwarded(response, '/crm/customers/C-1001/notes', 'POST');
+      expect(upstream.seen[0]!.body).toBe(body);
+    });
+  });
+
+  describe('a body without a Content-Type is refused with 400 WARDEN_REQUEST_BODY_MALFORMED', () => {
+    it('even where nothing reads the body (Rack would read it as a form, _method included)', async () => {
+      const response = await client.send({ method: 'POST', target: '/crm/customers/C-1001/notes', body: 'text=hello&_method=DELETE' });
+      await client.expectRefused(response, 400, 'WARDEN_REQUEST_BODY_MALFORMED');
+    });
   });
 
   describe('Connection naming another header is refused with 400 WARDEN_REQUEST_HEADER_REJECTED', () => {

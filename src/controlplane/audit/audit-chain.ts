@@ -15,6 +15,8 @@ const HASH_MEMBER_LENGTH = ',"hash":"sha256:'.length + 64 + '"}'.length;
  * no canonical JSON: it strips the final `hash` member and hashes the bytes it read.
  */
 export function chainRecord(event: AuditEvent, seq: number, prevHash: string): ChainedAuditRecord {
+  // A chained event fed again would carry its old chain fields twice in one object.
+  if (event.seq !== undefined || event.prevHash !== undefined || event.hash !== undefined) throw new Error(`audit record ${event.id} is already chained`);
   const body = JSON.stringify(event);
   const content = `{"seq":${seq},"prevHash":"${prevHash}"${body.length > 2 ? `,${body.slice(1)}` : '}'}`;
   const hash = contentHash(content);

@@ -126,7 +126,7 @@ export class AuditWriter {
     }
     this.#buffer = kept.concat(this.#buffer);
     this.#failures++;
-    this.options.onError?.(error);
+    this.options.onError?.(new Error(`writing ${kept.length} records to the store failed; they are kept and retried: ${error.message}`, { cause: error }));
     if (!this.#closed) this.#timer ??= setTimeout(() => void this.flush(), Math.min(5000, this.options.flushIntervalMs * 2 ** this.#failures));
   }
 
@@ -144,7 +144,7 @@ export class AuditWriter {
     this.#prevHash = prevHash;
     if (this.options.jsonlFile !== undefined) {
       // The store is the record of truth and already has the batch: a JSONL failure is reported, not retried.
-      await appendFile(this.options.jsonlFile, chained.map((record) => record.json).join('\n') + '\n').catch((error: Error) => this.options.onError?.(error));
+      await appendFile(this.options.jsonlFile, chained.map((record) => record.json).join('\n') + '\n').catch((error: Error) => this.options.onError?.(new Error(`appending to ${this.options.jsonlFile} failed; the store has these records: ${error.message}`, { cause: error })));
     }
   }
 }

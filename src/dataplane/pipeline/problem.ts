@@ -21,7 +21,7 @@ export type ProblemAlternative = Pick<Alternative, 'api' | 'operation' | 'method
 const ACCESS_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['WARDEN_AUTHZ_NOT_GRANTED', 'WARDEN_AUTHZ_FORBIDDEN', 'WARDEN_ROUTE_NOT_FOUND', 'WARDEN_AUTHZ_PARAM_VIOLATION', 'WARDEN_STEP_UP_REQUIRED']);
 
 /** The JSON body of a problem response. Only what the agent can act on: no rule names, no internals. */
-export function problemBody(code: ErrorCode, status: number, detail: string, requestId: string, alternatives: readonly Alternative[], requestAccessUrl: string): string {
+export function problemBody(code: ErrorCode, status: number, detail: string, requestId: string, alternatives: readonly Alternative[], requestAccessUrl: string | undefined): string {
   const definition = errorDefinition(code);
   const problem: Problem = {
     type: `https://warden.dev/errors/${code}`,
@@ -31,7 +31,7 @@ export function problemBody(code: ErrorCode, status: number, detail: string, req
     detail,
     requestId,
     ...(alternatives.length > 0 ? { alternatives: alternatives.map(({ api, operation, method, path, summary, why }) => ({ api, operation, method, path, summary, why })) } : {}),
-    ...(ACCESS_CODES.has(code) ? { requestAccess: requestAccessUrl } : {}),
+    ...(ACCESS_CODES.has(code) && requestAccessUrl !== undefined ? { requestAccess: requestAccessUrl } : {}),
   };
   return JSON.stringify(problem);
 }

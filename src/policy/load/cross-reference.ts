@@ -42,8 +42,9 @@ function checkApi(api: ApiManifest, report: Report): void {
   if (spec.basePath !== '/' && spec.basePath.endsWith('/')) report(api, ['spec', 'basePath'], 'basePath must not end with "/"', `write ${spec.basePath.replace(/\/+$/, '')}`);
   const basePath = parsePathTemplate(spec.basePath);
   if ('error' in basePath || basePath.params.length > 0) report(api, ['spec', 'basePath'], `basePath "${spec.basePath}" is not a plain path`, 'use literal segments only, e.g. /crm');
-  if (spec.lifecycle.sunset !== undefined && !isCalendarDate(spec.lifecycle.sunset)) {
-    report(api, ['spec', 'lifecycle', 'sunset'], `"${spec.lifecycle.sunset}" is not a calendar date`, 'write YYYY-MM-DD');
+  for (const field of ['sunset', 'deprecatedSince'] as const) {
+    const date = spec.lifecycle[field];
+    if (date !== undefined && !isCalendarDate(date)) report(api, ['spec', 'lifecycle', field], `"${date}" is not a calendar date`, 'write YYYY-MM-DD');
   }
   const seenIds = new Map<string, number>();
   spec.operations.forEach((operation, index) => {

@@ -227,6 +227,15 @@ describe('loadManifests: schema mistakes', () => {
     expectProblem(problem, { file: 'roles/it-operations.yaml', line: 24, field: 'spec.grants[2].stepUp', message: 'must be true or false, got "yes"', fix: 'true or false' });
   });
 
+  it.each([
+    ['sunset', 'sunset: "2027-03-31"', 'sunset: "2027-02-30"'],
+    ['deprecatedSince', 'deprecatedSince: "2026-09-01"', 'deprecatedSince: "2026-13-01"'],
+  ])('reports a lifecycle %s that is no calendar date', async (field, from, to) => {
+    await edit('apis/legacy-warehouse.yaml', from, to);
+    const problem = onlyProblem(await load());
+    expectProblem(problem, { file: 'apis/legacy-warehouse.yaml', line: await lineOf('apis/legacy-warehouse.yaml', to), field: `spec.lifecycle.${field}`, message: 'is not a calendar date', fix: 'YYYY-MM-DD' });
+  });
+
   it('reports a scalar where a list is expected', async () => {
     await edit('agents/agents.yaml', '  roles: [hr-onboarding]\n', '  roles: hr-onboarding\n');
     const problem = onlyProblem(await load());

@@ -45,7 +45,10 @@ export function authorizeFilter(options: AuthorizeOptions): Filter {
    * keys, `_method`, size, type) is enforced in every mode: what is forwarded must be what was read.
    */
   function withBody(ctx: RequestContext, then: () => Verdict): Verdict | Promise<Verdict> {
-    if (!hasBody(ctx.req) || !(ctx.route!.operation.inspectsBody || isFormBody(ctx.req))) return then();
+    if (!hasBody(ctx.req)) return then();
+    // Rack reads a POST body without a type as a form (and its `_method`); nobody should guess.
+    if (ctx.req.headers['content-type'] === undefined) return respond('WARDEN_REQUEST_BODY_MALFORMED', 'a request with a body must say its Content-Type');
+    if (!(ctx.route!.operation.inspectsBody || isFormBody(ctx.req))) return then();
     return readInspectedBody(ctx.req, { maxBytes: options.maxBodyBytes, maxDepth: options.maxJsonDepth }).then((body) => {
       if (!body.ok) return respond(body.code, body.detail);
       ctx.body = body.bytes;

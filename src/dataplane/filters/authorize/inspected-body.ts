@@ -20,6 +20,11 @@ export function isFormBody(req: IncomingMessage): boolean {
   return mediaType(req.headers['content-type']) === 'application/x-www-form-urlencoded';
 }
 
+/** Whether the body is multipart/form-data (scanned for `_method` parts while it is forwarded). */
+export function isMultipartBody(req: IncomingMessage): boolean {
+  return mediaType(req.headers['content-type']) === 'multipart/form-data';
+}
+
 /**
  * Reads a body whose parameters the policy checks: at most `maxBytes`, uncompressed JSON or
  * form encoding only, parsed strictly. The bytes read are the bytes forwarded, so the

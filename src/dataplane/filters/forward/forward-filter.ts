@@ -5,7 +5,8 @@ import { Pool } from 'undici';
 import type { ErrorCode } from '../../../model/errors.js';
 import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
 import type { RequestContext } from '../../pipeline/request-context.js';
-import { hasBody } from '../authorize/inspected-body.js';
+import { hasBody, isMultipartBody } from '../authorize/inspected-body.js';
+import { multipartMethodGuard } from './multipart-method-guard.js';
 import { isStrippedRequestHeader } from '../route/header-hygiene.js';
 import { upstreamFailure } from './upstream-failure.js';
 import type { UpstreamCredentials } from './upstream-credentials.js';
@@ -111,8 +112,14 @@ function requestBody(ctx: RequestContext, headers: string[]): Buffer | Readable 
   const req = ctx.req;
   if (!hasBody(req)) return undefined;
   const length = (req.headers as IncomingHttpHeaders)['content-length'];
-  if (length !== undefined && req.headers['transfer-encoding'] === undefined) {
-    headers.push('content-length', length);
+  const sized = length !== undefined && req.headers['transfer-encoding'] === undefined;
+  if (sized) headers.push('content-length', length);
+  if (isMultipartBody(req)) {
+    const guarded = multipartMethodGuard((bytes) => (ctx.bytesIn += bytes));
+    pipeline(req, guarded, ignore);
+    return guarded;
+  }
+  if (sized) {
     ctx.bytesIn = Number(length);
     return req;
   }

@@ -5,6 +5,7 @@ type Failure = Verdict & { kind: 'respond' };
 /** What an error of the upstream call (before its response headers) means for the agent. */
 export function upstreamFailure(error: unknown, api: string): Failure {
   const code = (error as { code?: string }).code;
+  if (code === 'WARDEN_REQUEST_METHOD_OVERRIDE') return { kind: 'respond', status: 400, code, detail: (error as Error).message };
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return { kind: 'respond', status: 504, code: 'WARDEN_UPSTREAM_TIMEOUT', detail: `${api} did not accept a connection in time` };
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return { kind: 'respond', status: 504, code: 'WARDEN_UPSTREAM_TIMEOUT', detail: `${api} did not answer in time` };
   if (code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'respond', status: 504, code: 'WARDEN_UPSTREAM_TIMEOUT', detail: `${api} stopped reading the request body` };
