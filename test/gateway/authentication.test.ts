@@ -11,29 +11,12 @@ import { compile } from '../../src/policy/compile.js';
 import { loadManifests } from '../../src/policy/load/load-manifests.js';
 import { startEchoUpstream, startHarness, type Harness } from '../support/gateway-harness.js';
 import { createTestIssuer, hmacWithPublicKey, nowSeconds, tamperedPayload, unsecuredToken, type TestIssuer } from '../support/test-tokens.js';
+import { CRM_API, READER_ROLE } from '../support/crm-reader-manifests.js';
 
 const CHALLENGE = 'Bearer realm="warden"';
 const INVALID_TOKEN = 'Bearer realm="warden", error="invalid_token"';
 const IDP = 'https://idp.test.example/';
 const OTHER_IDP = 'https://other-idp.test.example/';
-
-const API = `apiVersion: warden.dev/v1
-kind: Api
-metadata: { name: crm }
-spec:
-  owner: crm-team@example.com
-  upstream: { url: "\${UPSTREAM}" }
-  basePath: /crm
-  operations:
-    - { id: getCustomer, method: GET, path: "/customers/{customerId}", parameters: [{ name: customerId, in: path }] }
-`;
-const ROLE = `apiVersion: warden.dev/v1
-kind: Role
-metadata: { name: reader }
-spec:
-  grants:
-    - { api: crm, operations: [getCustomer] }
-`;
 
 /** One agent manifest; `credentials` is a YAML flow list. */
 function agent(name: string, credentials: string, state = 'active'): string {
@@ -136,7 +119,7 @@ describe('API keys', () => {
   beforeAll(async () => {
     upstream = await startEchoUpstream();
     h = await startHarness({
-      manifests: { 'api.yaml': API, 'role.yaml': ROLE, 'agents.yaml': AGENTS },
+      manifests: { 'api.yaml': CRM_API, 'role.yaml': READER_ROLE, 'agents.yaml': AGENTS },
       upstreamUrl: upstream.url,
       apiKeys: ['key_supportbot01', 'key_suspended01', 'key_unbound001'],
     });
@@ -234,7 +217,7 @@ describe('JWT access tokens from a JWKS file', () => {
     [idp, otherIdp, attacker] = await Promise.all([createTestIssuer(IDP), createTestIssuer(OTHER_IDP), createTestIssuer('https://attacker.example/')]);
     upstream = await startEchoUpstream();
     h = await startHarness({
-      manifests: { 'api.yaml': API, 'role.yaml': ROLE, 'agents.yaml': AGENTS },
+      manifests: { 'api.yaml': CRM_API, 'role.yaml': READER_ROLE, 'agents.yaml': AGENTS },
       upstreamUrl: upstream.url,
       files: { 'idp-jwks.json': JSON.stringify(idp.jwks), 'other-idp-jwks.json': JSON.stringify(otherIdp.jwks) },
       config: {
@@ -376,7 +359,7 @@ describe('JWT access tokens from a JWKS URL', () => {
     const jwksUri = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`;
     upstream = await startEchoUpstream();
     h = await startHarness({
-      manifests: { 'api.yaml': API, 'role.yaml': ROLE, 'agents.yaml': AGENTS },
+      manifests: { 'api.yaml': CRM_API, 'role.yaml': READER_ROLE, 'agents.yaml': AGENTS },
       upstreamUrl: upstream.url,
       // No clock skew, so a token's expiry is observable within a test.
       config: { identity: { jwt: [{ issuer: IDP, audiences: ['warden'], keys: { jwksUri }, algorithms: ['RS256'], clockSkewSeconds: 0 }] } },
@@ -424,8 +407,8 @@ describe('JWT access tokens from a JWKS URL', () => {
     // signature, not an identity, so the same token now belongs to no agent.
     const manifests = path.join(h.directory, 'manifests-unbound');
     await mkdir(manifests);
-    await writeFile(path.join(manifests, 'api.yaml'), API.replaceAll('${UPSTREAM}', upstream.url));
-    await writeFile(path.join(manifests, 'role.yaml'), ROLE);
+    await writeFile(path.join(manifests, 'api.yaml'), CRM_API.replaceAll('${UPSTREAM}', upstream.url));
+    await writeFile(path.join(manifests, 'role.yaml'), READER_ROLE);
     await writeFile(path.join(manifests, 'agents.yaml'), agent('analyst-bot', '[]'));
     const loaded = await loadManifests(manifests);
     expect(loaded.problems).toEqual([]);

@@ -3,27 +3,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/model/audit-event.js';
 import { startEchoUpstream, startHarness, type Harness } from '../support/gateway-harness.js';
 import { createTestPki, type TestCertificate, type TestPki } from '../support/test-certificates.js';
+import { CRM_API, READER_ROLE } from '../support/crm-reader-manifests.js';
 
 const SPIFFE_ID = 'spiffe://example.org/agents/x';
 const UNBOUND_SPIFFE_ID = 'spiffe://example.org/agents/nobody';
-
-const API = `apiVersion: warden.dev/v1
-kind: Api
-metadata: { name: crm }
-spec:
-  owner: crm-team@example.com
-  upstream: { url: "\${UPSTREAM}" }
-  basePath: /crm
-  operations:
-    - { id: getCustomer, method: GET, path: "/customers/{customerId}", parameters: [{ name: customerId, in: path }] }
-`;
-const ROLE = `apiVersion: warden.dev/v1
-kind: Role
-metadata: { name: reader }
-spec:
-  grants:
-    - { api: crm, operations: [getCustomer] }
-`;
 
 function agent(name: string, credentials: string): string {
   return `apiVersion: warden.dev/v1
@@ -86,7 +69,7 @@ describe('agents identified by client certificates (mTLS)', () => {
     ].join('---\n');
     upstream = await startEchoUpstream();
     h = await startHarness({
-      manifests: { 'api.yaml': API, 'role.yaml': ROLE, 'agents.yaml': agents },
+      manifests: { 'api.yaml': CRM_API, 'role.yaml': READER_ROLE, 'agents.yaml': agents },
       upstreamUrl: upstream.url,
       apiKeys: ['key_fingerprint01', 'key_keybot0001'],
       files: { 'server.crt': pki.server.cert, 'server.key': pki.server.key, 'client-ca.crt': pki.ca.cert },
