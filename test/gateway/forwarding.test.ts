@@ -845,7 +845,10 @@ describe('streaming', () => {
       expect(JSON.parse(answer.body.toString('utf8'))).toEqual({ length: TOTAL, sha256: hash.digest('hex') });
       // The kernel buffers of two loopback hops hold a few MB; the rest must wait in the client.
       expect(figures.aheadDuringPause, JSON.stringify(figures)).toBeLessThan(20 * MiB);
-      expect(figures.arrayBuffersGrowth, JSON.stringify(figures)).toBeLessThan(8 * MiB);
+      // A coarse guard: these are the live buffers of the whole test process (client, gateway and
+      // upstream); under a loaded machine up to ~13 MB of the in-flight data sits in them rather
+      // than in kernel buffers. A gateway holding the upload would add its 50 MB.
+      expect(figures.arrayBuffersGrowth, JSON.stringify(figures)).toBeLessThan(24 * MiB);
       const event = await calls.record(String(answer.headers['x-request-id']));
       expect(event.http).toMatchObject({ status: 200, bytesIn: TOTAL });
     } finally {
