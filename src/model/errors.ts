@@ -76,6 +76,11 @@ export const ERROR_CODES = {
     meaning: 'A parameter does not match the task context the agent is working on.',
     next: 'Only act on the customer, ticket or resource of the current task.',
   },
+  WARDEN_AUTHZ_GRANT_EXPIRED: {
+    status: 403,
+    meaning: 'The grant that covered this operation was time-boxed and has ended.',
+    next: 'Request access again if the task still needs it.',
+  },
   WARDEN_AUTHZ_OUTSIDE_TIME_WINDOW: {
     status: 403,
     meaning: 'The grant allows this operation only at other times.',

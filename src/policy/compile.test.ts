@@ -65,3 +65,44 @@ describe('compile', () => {
     expect(decide(snapshot, requests[0]!).allowed).toBe(true);
   });
 });
+
+describe('compile: time-boxed grants, testing agents and templates', () => {
+  let set: ManifestSet;
+  beforeAll(async () => {
+    set = (await loadManifests(examples)).set;
+  });
+
+  /** The examples with one more role, granted to support-bot, whose only grant ends at `expires`. */
+  function withTemporaryGrant(expires: string): ManifestSet {
+    const role = {
+      apiVersion: 'warden.dev/v1' as const,
+      kind: 'Role' as const,
+      metadata: { name: 'temporary-hr' },
+      spec: { grants: [{ api: 'hr', operations: ['getOnboardingChecklist'], stepUp: false, expires }], forbid: [] },
+    };
+    return {
+      ...set,
+      roles: [...set.roles, role],
+      agents: set.agents.map((agent) => (agent.metadata.name === 'itops-agent' ? { ...agent, spec: { ...agent.spec, roles: [...agent.spec.roles, 'temporary-hr'] } } : agent)),
+    };
+  }
+
+  it('allows a time-boxed grant until it ends, then denies with WARDEN_AUTHZ_GRANT_EXPIRED', () => {
+    const snapshot = compile(withTemporaryGrant('2026-11-23T10:00:00Z'));
+    const request = { agent: 'itops-agent', method: 'GET', path: '/hr/onboarding/E-7/checklist', time: time - 1 };
+    expect(decide(snapshot, request)).toMatchObject({ allowed: true, matched: { role: 'temporary-hr' } });
+    expect(decide(snapshot, { ...request, time })).toMatchObject({ allowed: false, reason: 'WARDEN_AUTHZ_GRANT_EXPIRED' });
+  });
+
+  it('decides for an agent in acceptance testing as for an active one', () => {
+    const testing: ManifestSet = { ...set, agents: set.agents.map((agent) => (agent.metadata.name === 'support-bot' ? { ...agent, spec: { ...agent.spec, state: 'testing' as const } } : agent)) };
+    expect(decide(compile(testing), requests[0]!).allowed).toBe(true);
+  });
+
+  it('versions templates with the policy', () => {
+    const template = { apiVersion: 'warden.dev/v1' as const, kind: 'AgentTemplate' as const, metadata: { name: 'standard-support-bot' }, spec: { roles: ['customer-service'], preApproved: true } };
+    const withTemplate = compile({ ...set, templates: [template] });
+    expect(withTemplate.version).not.toBe(compile(set).version);
+    expect(compile({ ...set, templates: [{ ...template, spec: { ...template.spec, preApproved: false } }] }).version).not.toBe(withTemplate.version);
+  });
+});

@@ -33,6 +33,8 @@ export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapsho
     apis: apis.map((api) => ({ ...api, spec: { ...api.spec, operations: [...api.spec.operations].sort((a, b) => compareText(a.id, b.id)) } })),
     roles,
     agents,
+    // Templates decide nothing, but a change to them is a change of policy worth recording.
+    ...(set.templates !== undefined && set.templates.length > 0 ? { templates: sortByName(set.templates) } : {}),
   });
 
   const compiledApis = new Map<string, CompiledApi>();
@@ -150,6 +152,7 @@ function compileApi(api: ApiManifest): CompiledApi {
     mode: api.spec.mode,
     upstream: new URL(api.spec.upstream.url).origin,
     upstreamPath: new URL(api.spec.upstream.url).pathname.replace(/\/+$/, ''),
+    staging: api.spec.upstream.staging === undefined ? undefined : Object.freeze({ origin: new URL(api.spec.upstream.staging).origin, path: new URL(api.spec.upstream.staging).pathname.replace(/\/+$/, '') }),
     upstreamAuth: api.spec.upstream.auth === undefined ? undefined : Object.freeze({ type: api.spec.upstream.auth.type, header: api.spec.upstream.auth.header, secret: api.spec.upstream.auth.secret }),
   });
 }
@@ -246,6 +249,12 @@ function grantConditions(grant: Grant, operations: readonly CompiledOperation[],
       input.region !== undefined && regions.has(input.region)
         ? undefined
         : { code: 'WARDEN_AUTHZ_REGION_NOT_ALLOWED', condition: 'region', message: `this grant applies only in ${listed}${input.region ? `, not ${input.region}` : ''}`, indeterminate: input.region === undefined },
+    );
+  }
+  if (grant.expires !== undefined) {
+    const ends = Date.parse(grant.expires);
+    conditions.push((input) =>
+      input.time < ends ? undefined : { code: 'WARDEN_AUTHZ_GRANT_EXPIRED', condition: 'expiry', message: `this grant ended at ${grant.expires}`, indeterminate: false },
     );
   }
   if (grant.timeWindows) {

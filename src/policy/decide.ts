@@ -36,7 +36,8 @@ const NO_WARNINGS: readonly string[] = Object.freeze([]);
 export function decide(snapshot: Snapshot, request: DecisionRequest, routed?: RouteMatch): Decision {
   const agent = snapshot.agents.get(request.agent);
   if (agent === undefined) return deny(snapshot, 'WARDEN_AGENT_UNKNOWN', `no registered agent is named "${request.agent}"`);
-  if (agent.state !== 'active') return deny(snapshot, 'WARDEN_AGENT_NOT_ACTIVE', `agent ${agent.name} is ${agent.state}; only active agents may call APIs`);
+  // An agent in acceptance testing is decided like an active one; the gateway sends it to staging upstreams only.
+  if (agent.state !== 'active' && agent.state !== 'testing') return deny(snapshot, 'WARDEN_AGENT_NOT_ACTIVE', `agent ${agent.name} is ${agent.state}; only active agents may call APIs`);
   if (agent.regions !== null && (request.region === undefined || !agent.regions.has(request.region))) {
     const where = request.region === undefined ? '' : `, not ${request.region}`;
     return deny(snapshot, 'WARDEN_AGENT_REGION_NOT_ALLOWED', `agent ${agent.name} may call only in ${[...agent.regions].join(', ')}${where}`);

@@ -30,6 +30,8 @@ export interface CompiledApi {
   readonly upstream: string;
   /** Path prefix of the upstream URL (`''` when it has none), put before the agent's path. */
   readonly upstreamPath: string;
+  /** Where agents in acceptance testing are sent (origin and path prefix); undefined: they may not call this API. */
+  readonly staging: { readonly origin: string; readonly path: string } | undefined;
   /** How the gateway authenticates to the upstream; the secret is a reference resolved by the gateway. */
   readonly upstreamAuth: UpstreamAuth | undefined;
 }

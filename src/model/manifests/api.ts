@@ -45,6 +45,7 @@ export const ApiSpecSchema = strictObject({
   upstream: strictObject({
     url: Type.String({ pattern: '^https?://', description: 'http(s) URL of the upstream service' }),
     auth: Type.Optional(UpstreamAuthSchema),
+    staging: Type.Optional(Type.String({ pattern: '^https?://', description: 'where calls of agents in acceptance testing go; without it such agents cannot call this API' })),
   }),
   basePath: Type.String({ pattern: '^/', default: '/' }),
   mode: oneOf(API_MODES, { default: 'enforce', description: 'monitor: decisions are recorded as would-deny but calls pass (for rollouts)' }),

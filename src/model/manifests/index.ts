@@ -1,14 +1,17 @@
 import type { AgentManifest } from './agent.js';
+import type { AgentTemplateManifest } from './agent-template.js';
 import type { ApiManifest } from './api.js';
 import type { SourceRef } from './common.js';
 import type { RoleManifest } from './role.js';
 import { AgentManifestSchema } from './agent.js';
+import { AgentTemplateManifestSchema } from './agent-template.js';
 import { ApiManifestSchema } from './api.js';
 import { RoleManifestSchema } from './role.js';
 
 export * from './common.js';
 export * from './api.js';
 export * from './agent.js';
+export * from './agent-template.js';
 export * from './role.js';
 
 /** One schema per kind; the schema is the documentation of the kind. */
@@ -16,17 +19,20 @@ export const MANIFEST_SCHEMAS = {
   Api: ApiManifestSchema,
   Agent: AgentManifestSchema,
   Role: RoleManifestSchema,
+  AgentTemplate: AgentTemplateManifestSchema,
 } as const;
 
 export type ManifestKind = keyof typeof MANIFEST_SCHEMAS;
 export const MANIFEST_KINDS = Object.keys(MANIFEST_SCHEMAS) as ManifestKind[];
-export type Manifest = ApiManifest | AgentManifest | RoleManifest;
+export type Manifest = ApiManifest | AgentManifest | RoleManifest | AgentTemplateManifest;
 
 /** A validated manifest folder, ready for the compiler. Sources are kept apart from the policy content. */
 export interface ManifestSet {
   readonly apis: readonly ApiManifest[];
   readonly agents: readonly AgentManifest[];
   readonly roles: readonly RoleManifest[];
+  /** Standard kinds of agent; absent means none. */
+  readonly templates?: readonly AgentTemplateManifest[];
   /** `Kind/name` → where it was defined; absent for manifests built in code. */
   readonly sources?: ReadonlyMap<string, SourceRef>;
 }

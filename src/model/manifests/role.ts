@@ -49,6 +49,7 @@ export const GrantSchema = strictObject({
   stepUp: Type.Boolean({ default: false }),
   timeWindows: Type.Optional(Type.Array(TimeWindowSchema, { minItems: 1 })),
   regions: Type.Optional(Type.Array(Region, { minItems: 1 })),
+  expires: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$', description: 'the grant ends at this moment (ISO 8601 with a zone), e.g. a time-boxed grant from an access request' })),
 });
 
 export const ForbidSchema = strictObject({

@@ -22,6 +22,15 @@ export function checkCrossReferences(set: ManifestSet, report: Report, invalid: 
   for (const api of set.apis) checkApi(api, report);
   for (const role of set.roles) checkRole(role, apis, report, invalid);
   checkAgents(set.agents, roles, report, invalid);
+  for (const template of set.templates ?? []) checkRoleNames(template, template.spec.roles, roles, report, invalid);
+}
+
+/** Each role named once and defined (or at least present, if it failed validation). */
+function checkRoleNames(manifest: { kind: string; metadata: { name: string } }, names: readonly string[], roles: ReadonlySet<string>, report: Report, invalid: ReadonlySet<string>): void {
+  names.forEach((role, index) => {
+    if (!roles.has(role) && !invalid.has(`Role/${role}`)) report(manifest, ['spec', 'roles', index], `role "${role}" is not defined`, suggestion(role, [...roles], 'role'));
+    if (names.indexOf(role) !== index) report(manifest, ['spec', 'roles', index], `role "${role}" is listed twice`, 'remove the duplicate');
+  });
 }
 
 function checkApi(api: ApiManifest, report: Report): void {
@@ -36,10 +45,23 @@ function checkApi(api: ApiManifest, report: Report): void {
     report(api, ['spec', 'upstream', 'url'], 'the upstream URL contains credentials', 'remove them from the URL and reference the secret in spec.upstream.auth.secret');
   }
   if (url && (url.search || url.hash)) report(api, ['spec', 'upstream', 'url'], 'the upstream URL has a query or fragment', 'give only scheme, host, port and an optional path prefix');
+  if (spec.upstream.staging !== undefined) {
+    let staging: URL | undefined;
+    try {
+      staging = new URL(spec.upstream.staging);
+    } catch {
+      report(api, ['spec', 'upstream', 'staging'], `"${spec.upstream.staging}" is not a URL`, 'write e.g. https://crm.staging.example:8443');
+    }
+    if (staging && (staging.username || staging.password || staging.search || staging.hash)) {
+      report(api, ['spec', 'upstream', 'staging'], 'the staging URL may only hold scheme, host, port and a path prefix', 'remove credentials, query or fragment');
+    }
+  }
   if (spec.upstream.auth?.type === 'header' && !spec.upstream.auth.header) {
     report(api, ['spec', 'upstream', 'auth'], 'auth type "header" needs the header name', 'add header: X-Api-Key (or the header the upstream expects)');
   }
   if (spec.basePath !== '/' && spec.basePath.endsWith('/')) report(api, ['spec', 'basePath'], 'basePath must not end with "/"', `write ${spec.basePath.replace(/\/+$/, '')}`);
+  // The gateway answers /.warden/… itself (access requests): no API may claim it.
+  if (spec.basePath === '/.warden' || spec.basePath.startsWith('/.warden/')) report(api, ['spec', 'basePath'], 'paths under /.warden are reserved for the gateway', 'choose another basePath');
   const basePath = parsePathTemplate(spec.basePath);
   if ('error' in basePath || basePath.params.length > 0) report(api, ['spec', 'basePath'], `basePath "${spec.basePath}" is not a plain path`, 'use literal segments only, e.g. /crm');
   for (const field of ['sunset', 'deprecatedSince'] as const) {
@@ -157,6 +179,9 @@ function checkGrantExtras(role: RoleManifest, grant: Grant, at: (string | number
     if (!isKnownTimezone(window.timezone)) report(role, [...at, 'timeWindows', index, 'timezone'], `"${window.timezone}" is not a known time zone`, 'use an IANA zone such as Europe/Berlin or America/New_York');
     if (window.start === window.end) report(role, [...at, 'timeWindows', index, 'end'], 'the window is empty (start equals end)', 'set end after start; for the whole day use 00:00 to 24:00');
   });
+  if (grant.expires !== undefined && Number.isNaN(Date.parse(grant.expires))) {
+    report(role, [...at, 'expires'], `"${grant.expires}" is not a moment in time`, 'write e.g. 2026-12-31T18:00:00Z');
+  }
   if (grant.response) {
     const invalid = invalidResponseField(grant.response);
     if (invalid) report(role, [...at, 'response', invalid.list, invalid.index], `"${invalid.path}" is not a field path`, 'write dotted field names such as customer.email or items[].ssn');
@@ -169,10 +194,7 @@ function checkGrantExtras(role: RoleManifest, grant: Grant, at: (string | number
 function checkAgents(agents: readonly AgentManifest[], roles: ReadonlySet<string>, report: Report, invalid: ReadonlySet<string>): void {
   const owners = new Map<string, string>();
   for (const agent of agents) {
-    agent.spec.roles.forEach((role, index) => {
-      if (!roles.has(role) && !invalid.has(`Role/${role}`)) report(agent, ['spec', 'roles', index], `role "${role}" is not defined`, suggestion(role, [...roles], 'role'));
-      if (agent.spec.roles.indexOf(role) !== index) report(agent, ['spec', 'roles', index], `role "${role}" is listed twice`, 'remove the duplicate');
-    });
+    checkRoleNames(agent, agent.spec.roles, roles, report, invalid);
     agent.spec.credentials.forEach((credential, index) => {
       let key: string;
       if (credential.type === 'apiKey') key = `apiKey ${credential.id}`;

@@ -8,6 +8,7 @@ import {
   MANIFEST_SCHEMAS,
   manifestKey,
   type AgentManifest,
+  type AgentTemplateManifest,
   type ApiManifest,
   type Manifest,
   type ManifestKind,
@@ -100,6 +101,7 @@ export async function loadManifests(target: string): Promise<LoadResult> {
     apis: unique.map((item) => item.manifest).filter((manifest): manifest is ApiManifest => manifest.kind === 'Api'),
     agents: unique.map((item) => item.manifest).filter((manifest): manifest is AgentManifest => manifest.kind === 'Agent'),
     roles: unique.map((item) => item.manifest).filter((manifest): manifest is RoleManifest => manifest.kind === 'Role'),
+    templates: unique.map((item) => item.manifest).filter((manifest): manifest is AgentTemplateManifest => manifest.kind === 'AgentTemplate'),
     sources,
   };
   checkCrossReferences(set, report, invalid);

@@ -61,9 +61,11 @@ export function forwardFilter(options: ForwardOptions): ForwardFilter {
       });
       const sent = performance.now();
       try {
-        const response = await poolFor(api.upstream).request({
+        // Agents in acceptance testing go to the staging upstream (guard let them through only if there is one, or in monitor mode).
+        const staging = ctx.agent?.state === 'testing' ? api.staging : undefined;
+        const response = await poolFor(staging?.origin ?? api.upstream).request({
           method: ctx.req.method as 'GET',
-          path: api.upstreamPath + ctx.target!.path + ctx.target!.search,
+          path: (staging?.path ?? api.upstreamPath) + ctx.target!.path + ctx.target!.search,
           headers,
           body,
           signal: clientGone,
