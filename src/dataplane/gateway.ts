@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import type { GatewayConfig } from '../model/config/gateway-config.js';
+import type { AccessRequestSink } from './access-request-sink.js';
 import type { AuditSink } from './audit-sink.js';
 import { authorizeFilter } from './filters/authorize/authorize-filter.js';
 import { forwardFilter, type ForwardFilter } from './filters/forward/forward-filter.js';
@@ -17,6 +18,7 @@ import { timeOrderedId } from './filters/record/event-id.js';
 import { recordFilter, traceId, type RecordFilter } from './filters/record/record-filter.js';
 import { responseFilter } from './filters/response/response-filter.js';
 import { routeFilter } from './filters/route/route-filter.js';
+import { ACCESS_REQUESTS_PATH, selfServiceFilter } from './filters/self-service/self-service-filter.js';
 import type { GatewayState } from './gateway-state.js';
 import { GatewayMetrics } from './ops/gateway-metrics.js';
 import { handleOpsRequest } from './ops/ops-handler.js';
@@ -30,6 +32,8 @@ export interface GatewayOptions {
   /** Folder relative config paths (TLS files, JWKS files) are resolved against. */
   readonly baseDirectory: string;
   readonly sink: AuditSink;
+  /** Takes agents' access requests (the control plane); without it the gateway refuses them. */
+  readonly accessRequests?: AccessRequestSink;
   readonly state?: GatewayState;
   readonly credentials?: UpstreamCredentials;
   /** Name of this gateway process in audit records; defaults to the host name. */
@@ -59,8 +63,6 @@ export class Gateway {
   readonly #record: RecordFilter;
   readonly #agentServer: Server;
   readonly #adminServer: Server;
-  /** The admin listener's port once listening (the configured one until then; 0 picks one). */
-  #adminPort: number;
   #state: GatewayState | undefined;
   /** The response each connection is writing (or last wrote), so a parser error never answers in its place. */
   readonly #answering = new WeakMap<Socket, ServerResponse>();
@@ -86,6 +88,7 @@ export class Gateway {
     this.#requestFilters = [
       identifyFilter({ tokens: new TokenVerifier(config.identity.jwt, options.baseDirectory), monitor: globalMonitor, metrics: this.metrics }),
       routeFilter({ maxUrlBytes: config.gateway.limits.maxUrlBytes }),
+      selfServiceFilter({ sink: options.accessRequests, maxBodyBytes: config.gateway.limits.maxBodyBytes, maxJsonDepth: config.gateway.limits.maxJsonDepth }),
       authorizeFilter({
         contextTokens: new TokenVerifier(config.identity.context, options.baseDirectory),
         globalMonitor,
@@ -98,7 +101,6 @@ export class Gateway {
     ];
     // Response phases run in reverse filter order.
     this.#responseFilters = [responseFilter({ maxBytes: config.gateway.limits.maxFilteredResponseBytes })];
-    this.#adminPort = config.admin.port;
 
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
     this.#agentServer = tls
@@ -140,7 +142,6 @@ export class Gateway {
     const { gateway, admin } = this.#config;
     await listenOn(this.#agentServer, gateway.port, gateway.host);
     await listenOn(this.#adminServer, admin.port, admin.host);
-    this.#adminPort = (this.#adminServer.address() as AddressInfo).port;
     return { agent: this.#agentServer.address() as AddressInfo, admin: this.#adminServer.address() as AddressInfo };
   }
 
@@ -196,13 +197,14 @@ export class Gateway {
         let verdict = filter.onRequest!(ctx);
         if (verdict instanceof Promise) verdict = await verdict;
         if (verdict.kind === 'respond') return await this.#fail(ctx, verdict);
+        if (verdict.kind === 'reply') return await this.#reply(ctx, verdict);
       }
       for (let i = this.#responseFilters.length - 1; i >= 0; i--) {
         const filter = this.#responseFilters[i]!;
         stage = filter.name;
         let verdict = filter.onResponse!(ctx);
         if (verdict instanceof Promise) verdict = await verdict;
-        if (verdict.kind === 'respond') return await this.#fail(ctx, verdict);
+        if (verdict.kind !== 'continue') return await this.#fail(ctx, verdict.kind === 'respond' ? verdict : { kind: 'respond', status: 500, code: 'WARDEN_GATEWAY_INTERNAL', detail: 'a response filter tried to answer on its own' });
       }
       stage = 'respond';
       // Strict audit records the status the agent is about to receive, before it receives it.
@@ -293,11 +295,23 @@ export class Gateway {
     res.end(body);
   }
 
+  /** Answers one of the gateway's own endpoints with a JSON document (recorded like any request). */
+  async #reply(ctx: RequestContext, verdict: Verdict & { kind: 'reply' }): Promise<void> {
+    ctx.status = verdict.status;
+    const body = JSON.stringify(verdict.body);
+    ctx.bytesOut = Buffer.byteLength(body);
+    if (this.#config.audit.mode === 'strict' && !(await this.#durable(ctx))) {
+      return this.#fail(ctx, { kind: 'respond', status: 503, code: 'WARDEN_AUDIT_UNAVAILABLE', detail: 'the audit record could not be made durable' });
+    }
+    ctx.res.writeHead(verdict.status, { 'content-type': 'application/json', 'content-length': ctx.bytesOut, 'x-request-id': ctx.requestId, 'cache-control': 'no-store' });
+    ctx.res.end(ctx.req.method === 'HEAD' ? undefined : body);
+  }
+
   /** The problem document for a refusal, alternatives included when the policy denied; sets bytesOut. */
   #problem(ctx: RequestContext, verdict: Verdict & { kind: 'respond' }): string {
     const decision = ctx.decision;
     const alternatives = decision !== undefined && !decision.allowed && decision.reason === verdict.code ? decision.alternatives : [];
-    const body = problemBody(verdict.code, verdict.status, verdict.detail, ctx.requestId, alternatives, accessRequestUrl(this.#config, this.#adminPort, ctx.req.headers.host));
+    const body = problemBody(verdict.code, verdict.status, verdict.detail, ctx.requestId, alternatives, ctx.agent === undefined ? undefined : ACCESS_REQUESTS_PATH);
     ctx.bytesOut = Buffer.byteLength(body);
     return body;
   }
@@ -421,20 +435,6 @@ function requestLine(packet: Buffer | undefined): { method: string; target: stri
   if (packet === undefined) return NO_REQUEST_LINE;
   const match = REQUEST_LINE.exec(packet.subarray(0, 4200).toString('latin1'));
   return match === null ? NO_REQUEST_LINE : { method: match[1]!, target: match[2]! };
-}
-
-/**
- * Where denials send agents to ask for access: `admin.publicUrl`, else the admin listener's
- * address. A wildcard listener has no address to give, so the agent gets the host name it
- * used itself (its Host header, reflected to it alone) with the admin port — never the
- * machine's own name.
- */
-function accessRequestUrl(config: GatewayConfig, port: number, requestHost: string | undefined): string {
-  if (config.admin.publicUrl !== undefined) return `${config.admin.publicUrl}/access-requests`;
-  const host = config.admin.host;
-  if (host !== '0.0.0.0' && host !== '::') return `http://${host.includes(':') ? `[${host}]` : host}:${port}/access-requests`;
-  const name = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(?::\d+)?$/.exec(requestHost ?? '')?.[1] ?? 'localhost';
-  return `http://${name}:${port}/access-requests`;
 }
 
 function listenOn(server: Server, port: number, host: string): Promise<void> {

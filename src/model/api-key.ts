@@ -13,6 +13,15 @@ export interface ApiKeyRecord {
   readonly createdAt: Date;
   readonly expiresAt: Date;
   readonly revokedAt: Date | undefined;
+  /** The agent a key was issued for through the admin API; undefined when a manifest binds it. */
+  readonly agent?: string;
+  readonly createdBy?: string;
+  /** Last request the key was used in, as the gateway saw it (updated every few seconds). */
+  readonly lastUsedAt?: Date;
+  /** When the owner was warned of the coming expiry. */
+  readonly expiryWarnedAt?: Date;
+  /** The key that replaced this one in a rotation; it stays valid until `expiresAt`. */
+  readonly replacedBy?: string;
 }
 
 /** Prefix of every Warden API key, so secret scanners and the gateway recognise one. */

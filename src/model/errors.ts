@@ -191,6 +191,46 @@ export const ERROR_CODES = {
     meaning: 'The client closed the connection before the answer was complete; recorded, never sent.',
     next: 'Nothing for the agent; a client that often gives up early may need a longer timeout.',
   },
+  WARDEN_ACCESS_REQUEST_INVALID: {
+    status: 400,
+    meaning: 'The access request names no declared operation, gives no reason, or asks for access the agent already has.',
+    next: "Name an `api` and `operation` from the denial's alternatives or the catalog, and say why the task needs it.",
+  },
+  WARDEN_ADMIN_UNAUTHENTICATED: {
+    status: 401,
+    meaning: 'The admin request carries no valid admin token or OIDC token.',
+    next: 'Send `Authorization: Bearer <admin token>`; `warden start` writes the first one to `.warden/admin-token`.',
+  },
+  WARDEN_ADMIN_FORBIDDEN: {
+    status: 403,
+    meaning: "The caller's roles do not allow this action on this target (owners act on their own agents, auditors only read).",
+    next: 'Ask someone with the role named in `detail`.',
+  },
+  WARDEN_ADMIN_NOT_FOUND: {
+    status: 404,
+    meaning: 'The agent, key, token or request named does not exist.',
+    next: 'Check the name with the matching `list` command.',
+  },
+  WARDEN_ADMIN_INVALID: {
+    status: 400,
+    meaning: 'The admin request is malformed or names roles, APIs, operations or templates the policy does not define.',
+    next: 'Fix the field named in `detail`.',
+  },
+  WARDEN_ADMIN_CONFLICT: {
+    status: 409,
+    meaning: 'The target already exists, or changed while the request was made.',
+    next: 'Read the target again and retry if the action still makes sense.',
+  },
+  WARDEN_LIFECYCLE_ILLEGAL_TRANSITION: {
+    status: 409,
+    meaning: "The lifecycle action does not apply to the agent's current state.",
+    next: 'Use one of the actions listed in `legal`.',
+  },
+  WARDEN_ADMIN_INTERNAL: {
+    status: 500,
+    meaning: 'The control plane failed unexpectedly; the change may not have been made.',
+    next: 'Look at the agent or key again; report the `requestId` to the operator.',
+  },
   WARDEN_GATEWAY_INTERNAL: {
     status: 500,
     meaning: 'The gateway failed unexpectedly; the call was not forwarded or its response was cut off.',

@@ -103,6 +103,7 @@ export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapsho
     version,
     compiledAt: (options.now ?? new Date()).toISOString(),
     agents: compiledAgents,
+    roles: roleTables,
     apis: compiledApis,
     operations,
     credentials: compileBindings(agents),

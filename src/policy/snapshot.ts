@@ -149,6 +149,8 @@ export interface Snapshot {
   readonly version: string;
   readonly compiledAt: string;
   readonly agents: ReadonlyMap<string, CompiledAgent>;
+  /** Every role's rules by role name, for governance (risk of a proposal); decisions go through agents. */
+  readonly roles: ReadonlyMap<string, RoleTable>;
   readonly apis: ReadonlyMap<string, CompiledApi>;
   readonly operations: readonly CompiledOperation[];
   readonly credentials: CredentialBindings;

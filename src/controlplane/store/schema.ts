@@ -30,6 +30,13 @@ export interface Database {
     created_at: string;
     expires_at: string;
     revoked_at: string | null;
+    /** The agent a key was issued for at run time; null when a manifest binds it. */
+    agent: string | null;
+    created_by: string | null;
+    last_used_at: string | null;
+    expiry_warned_at: string | null;
+    /** The key that replaced this one in a rotation. */
+    replaced_by: string | null;
   };
   /** One row per request; `event` is the AuditEvent JSON, the other columns are its indexed fields. */
   audit_events: {
@@ -45,5 +52,106 @@ export interface Database {
     status: number;
     event: string;
     hash: string;
+  };
+  agent_records: {
+    name: string;
+    source: string;
+    definition: string | null;
+    state: string;
+    state_since: string;
+    template: string | null;
+    created_at: string;
+    created_by: string;
+  };
+  agent_transitions: {
+    id: Generated<number>;
+    agent: string;
+    from_state: string | null;
+    to_state: string;
+    action: string;
+    actor: string;
+    reason: string;
+    at: string;
+  };
+  credential_bindings: {
+    id: string;
+    agent: string;
+    binding: string;
+    identity: string;
+    created_at: string;
+    created_by: string;
+  };
+  runtime_rules: {
+    id: string;
+    agent: string;
+    kind: string;
+    rule: string;
+    expires_at: string | null;
+    source: string;
+    source_id: string | null;
+    created_at: string;
+    created_by: string;
+  };
+  access_requests: {
+    id: string;
+    agent: string;
+    api: string;
+    operation: string;
+    reason: string;
+    duration_days: number | null;
+    status: string;
+    risk: string;
+    requested_at: string;
+    requested_by: string;
+    decided_at: string | null;
+    decided_by: string | null;
+    decision_reason: string | null;
+    rule_id: string | null;
+  };
+  admin_tokens: {
+    id: string;
+    digest: string;
+    subject: string;
+    roles: string;
+    created_at: string;
+    created_by: string;
+    expires_at: string;
+    revoked_at: string | null;
+    last_used_at: string | null;
+  };
+  admin_events: {
+    seq: Generated<number>;
+    time: string;
+    actor: string;
+    roles: string;
+    action: string;
+    target: string;
+    outcome: string;
+    detail: string | null;
+    before: string | null;
+    after: string | null;
+  };
+  owners: {
+    email: string;
+    active: number;
+    left_at: string | null;
+    updated_by: string;
+  };
+  usage: {
+    agent: string;
+    api: string;
+    operation: string;
+    rule: string;
+    last_used_at: string;
+    calls: number;
+  };
+  review_decisions: {
+    id: Generated<number>;
+    agent: string;
+    item: string;
+    decision: string;
+    actor: string;
+    reason: string;
+    at: string;
   };
 }

@@ -4,7 +4,9 @@ import type { ApiKeyRecord } from '../../model/api-key.js';
 import type { AuditEvent } from '../../model/audit-event.js';
 import type { Manifest } from '../../model/manifests/index.js';
 import { canonicalJson, contentHash } from '../../policy/content-hash.js';
+import type { GovernanceStore } from './governance-store.js';
 import { migrations } from './migrations/index.js';
+import { SqlGovernanceStore } from './sql-governance-store.js';
 import type { Database } from './schema.js';
 import { PolicyConflictError, type AuditEventFilter, type ChainedAuditRecord, type ManifestDiff, type NewPolicyVersion, type PolicyVersionRecord, type Store, type StoredManifest } from './store.js';
 
@@ -16,12 +18,15 @@ type VersionRow = Selectable<Database['policy_versions']>;
 
 /** The Store over any SQL database Kysely speaks; dialect factories supply the connection. */
 export class SqlStore implements Store {
+  readonly governance: GovernanceStore;
   #insertAudit: CompiledQuery | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: SqlDialectName,
-  ) {}
+  ) {
+    this.governance = new SqlGovernanceStore(db);
+  }
 
   async migrate(): Promise<void> {
     const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => migrations(this.dialect) } });
@@ -104,29 +109,30 @@ export class SqlStore implements Store {
   }
 
   async putApiKey(record: ApiKeyRecord): Promise<void> {
-    const row = {
-      id: record.id,
-      digest: record.digest,
-      created_at: record.createdAt.toISOString(),
-      expires_at: record.expiresAt.toISOString(),
-      revoked_at: record.revokedAt?.toISOString() ?? null,
-    };
-    await this.db
-      .insertInto('api_keys')
-      .values(row)
-      .onConflict((conflict) => conflict.column('id').doUpdateSet({ digest: row.digest, created_at: row.created_at, expires_at: row.expires_at, revoked_at: row.revoked_at }))
-      .execute();
+    const row = apiKeyRow(record);
+    const { id: _id, ...update } = row;
+    await this.db.insertInto('api_keys').values(row).onConflict((conflict) => conflict.column('id').doUpdateSet(update)).execute();
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : apiKeyRecord(row);
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
     const rows = await this.db.selectFrom('api_keys').selectAll().orderBy('id').execute();
-    return rows.map((row) => ({
-      id: row.id,
-      digest: row.digest,
-      createdAt: new Date(row.created_at),
-      expiresAt: new Date(row.expires_at),
-      revokedAt: row.revoked_at === null ? undefined : new Date(row.revoked_at),
-    }));
+    return rows.map(apiKeyRecord);
+  }
+
+  async markApiKeysUsed(lastUsed: ReadonlyMap<string, Date>): Promise<void> {
+    if (lastUsed.size === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const [id, at] of lastUsed) {
+        const time = at.toISOString();
+        // Never move last use backwards: usage from two gateways may arrive out of order.
+        await trx.updateTable('api_keys').set({ last_used_at: time }).where('id', '=', id).where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', time)])).execute();
+      }
+    });
   }
 
   async appendAuditEvents(records: readonly ChainedAuditRecord[]): Promise<void> {
@@ -193,5 +199,35 @@ function auditRow(record: ChainedAuditRecord): Insertable<Database['audit_events
     status: event.http.status,
     event: record.json,
     hash: record.hash,
+  };
+}
+
+function apiKeyRow(record: ApiKeyRecord): Insertable<Database['api_keys']> & { id: string } {
+  return {
+    id: record.id,
+    digest: record.digest,
+    created_at: record.createdAt.toISOString(),
+    expires_at: record.expiresAt.toISOString(),
+    revoked_at: record.revokedAt?.toISOString() ?? null,
+    agent: record.agent ?? null,
+    created_by: record.createdBy ?? null,
+    last_used_at: record.lastUsedAt?.toISOString() ?? null,
+    expiry_warned_at: record.expiryWarnedAt?.toISOString() ?? null,
+    replaced_by: record.replacedBy ?? null,
+  };
+}
+
+function apiKeyRecord(row: Selectable<Database['api_keys']>): ApiKeyRecord {
+  return {
+    id: row.id,
+    digest: row.digest,
+    createdAt: new Date(row.created_at),
+    expiresAt: new Date(row.expires_at),
+    revokedAt: row.revoked_at === null ? undefined : new Date(row.revoked_at),
+    ...(row.agent !== null ? { agent: row.agent } : {}),
+    ...(row.created_by !== null ? { createdBy: row.created_by } : {}),
+    ...(row.last_used_at !== null ? { lastUsedAt: new Date(row.last_used_at) } : {}),
+    ...(row.expiry_warned_at !== null ? { expiryWarnedAt: new Date(row.expiry_warned_at) } : {}),
+    ...(row.replaced_by !== null ? { replacedBy: row.replaced_by } : {}),
   };
 }

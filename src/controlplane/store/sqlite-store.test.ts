@@ -5,6 +5,7 @@ import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, sqliteFileIn } from './sqlite-store.js';
+import { describeGovernanceConformance } from './governance-conformance.js';
 import { describeStoreConformance } from './store-conformance.js';
 
 let root: string;
@@ -25,6 +26,7 @@ function freshFile(): string {
 }
 
 describeStoreConformance('sqlite', () => openSqliteStore(freshFile()));
+describeGovernanceConformance('sqlite', () => openSqliteStore(freshFile()));
 
 describe('openSqliteStore', () => {
   it('puts the database in WAL mode', async () => {

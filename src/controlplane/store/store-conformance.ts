@@ -331,6 +331,123 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         await store.putApiKey(key('key_alpha001', 'ef'.repeat(32), new Date('2026-03-01T00:00:00.000Z')));
         expect(await store.listApiKeys()).toEqual([key('key_alpha001', 'ef'.repeat(32), new Date('2026-03-01T00:00:00.000Z'))]);
       });
+
+      /** A key issued through the admin API, every optional field set, times with milliseconds. */
+      const issued = (id: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
+        ...key(id, '0f'.repeat(32)),
+        createdAt: new Date('2026-01-01T08:00:00.123Z'),
+        expiresAt: new Date('2026-04-01T08:00:00.456Z'),
+        agent: 'support-bot',
+        createdBy: 'zoë@example.com',
+        lastUsedAt: new Date('2026-01-15T12:34:56.789Z'),
+        expiryWarnedAt: new Date('2026-03-18T08:00:00.001Z'),
+        replacedBy: 'key_beta0001',
+        ...overrides,
+      });
+
+      it('gets a key by id, undefined for an unknown one', async () => {
+        const store = await fresh();
+        await store.putApiKey(key('key_zulu0001', 'ab'.repeat(32)));
+        await store.putApiKey(key('key_alpha001', 'cd'.repeat(32), new Date('2026-02-01T12:00:00.000Z')));
+        expect(await store.getApiKey('key_alpha001')).toEqual(key('key_alpha001', 'cd'.repeat(32), new Date('2026-02-01T12:00:00.000Z')));
+        expect(await store.getApiKey('key_zulu0001')).toEqual(key('key_zulu0001', 'ab'.repeat(32)));
+        expect(await store.getApiKey('key_unknown1')).toBeUndefined();
+      });
+
+      it('round-trips the optional fields, and keeps absent ones absent', async () => {
+        const store = await fresh();
+        const full = issued('key_alpha001');
+        const plain = key('key_zulu0001', 'ab'.repeat(32));
+        await store.putApiKey(full);
+        await store.putApiKey(plain);
+        expect(await store.getApiKey('key_alpha001')).toEqual(full);
+        expect(await store.listApiKeys()).toEqual([full, plain]);
+
+        const read = (await store.getApiKey('key_alpha001'))!;
+        expect(read.agent).toBe('support-bot');
+        expect(read.createdBy).toBe('zoë@example.com');
+        expect(read.replacedBy).toBe('key_beta0001');
+        expect(read.lastUsedAt!.toISOString()).toBe('2026-01-15T12:34:56.789Z');
+        expect(read.expiryWarnedAt!.toISOString()).toBe('2026-03-18T08:00:00.001Z');
+        expect(read.createdAt.toISOString()).toBe('2026-01-01T08:00:00.123Z');
+        expect(read.expiresAt.toISOString()).toBe('2026-04-01T08:00:00.456Z');
+
+        const bare = (await store.getApiKey('key_zulu0001'))!;
+        for (const field of ['agent', 'createdBy', 'lastUsedAt', 'expiryWarnedAt', 'replacedBy', 'revokedAt'] as const) expect(bare[field]).toBeUndefined();
+      });
+
+      it('replaces the optional fields with the key (rotation marks the old key replaced)', async () => {
+        const store = await fresh();
+        await store.putApiKey(issued('key_alpha001', { replacedBy: undefined, expiryWarnedAt: undefined }));
+        const rotated = issued('key_alpha001', { replacedBy: 'key_gamma001', revokedAt: new Date('2026-02-02T02:02:02.202Z') });
+        await store.putApiKey(rotated);
+        expect(await store.getApiKey('key_alpha001')).toEqual(rotated);
+        expect(await store.listApiKeys()).toEqual([rotated]);
+      });
+
+      describe('markApiKeysUsed', () => {
+        it('records the last use of several keys at once, touching nothing else', async () => {
+          const store = await fresh();
+          const never = key('key_alpha001', 'ab'.repeat(32));
+          const before = issued('key_beta0001');
+          const untouched = issued('key_gamma001');
+          for (const record of [never, before, untouched]) await store.putApiKey(record);
+          await store.markApiKeysUsed(
+            new Map([
+              ['key_alpha001', new Date('2026-02-01T10:00:00.001Z')],
+              ['key_beta0001', new Date('2026-02-01T10:00:00.002Z')],
+            ]),
+          );
+          expect(await store.getApiKey('key_alpha001')).toEqual({ ...never, lastUsedAt: new Date('2026-02-01T10:00:00.001Z') });
+          expect(await store.getApiKey('key_beta0001')).toEqual({ ...before, lastUsedAt: new Date('2026-02-01T10:00:00.002Z') });
+          expect(await store.getApiKey('key_gamma001')).toEqual(untouched);
+          expect((await store.listApiKeys()).map((record) => record.lastUsedAt?.toISOString())).toEqual(['2026-02-01T10:00:00.001Z', '2026-02-01T10:00:00.002Z', '2026-01-15T12:34:56.789Z']);
+        });
+
+        it('never moves the last use backwards', async () => {
+          const store = await fresh();
+          await store.putApiKey(issued('key_alpha001', { lastUsedAt: undefined }));
+          const used = (time: string) => store.markApiKeysUsed(new Map([['key_alpha001', new Date(time)]]));
+          const last = async () => (await store.getApiKey('key_alpha001'))!.lastUsedAt?.toISOString();
+
+          await used('2026-02-01T10:00:00.500Z');
+          expect(await last()).toBe('2026-02-01T10:00:00.500Z');
+          await used('2026-02-01T10:00:00.499Z');
+          expect(await last()).toBe('2026-02-01T10:00:00.500Z');
+          await used('2026-01-01T00:00:00.000Z');
+          expect(await last()).toBe('2026-02-01T10:00:00.500Z');
+          await used('2026-02-01T10:00:00.500Z');
+          expect(await last()).toBe('2026-02-01T10:00:00.500Z');
+          await used('2026-02-01T10:00:00.501Z');
+          expect(await last()).toBe('2026-02-01T10:00:00.501Z');
+          await used('2026-02-01T10:00:01.000Z');
+          expect(await last()).toBe('2026-02-01T10:00:01.000Z');
+        });
+
+        it('keeps the latest of concurrent reports from several gateways', async () => {
+          const store = await fresh();
+          await store.putApiKey(key('key_alpha001', 'ab'.repeat(32)));
+          await store.putApiKey(key('key_beta0001', 'cd'.repeat(32)));
+          await Promise.all([
+            store.markApiKeysUsed(new Map([['key_alpha001', new Date('2026-02-01T10:00:09.000Z')], ['key_beta0001', new Date('2026-02-01T10:00:01.000Z')]])),
+            store.markApiKeysUsed(new Map([['key_alpha001', new Date('2026-02-01T10:00:03.000Z')], ['key_beta0001', new Date('2026-02-01T10:00:07.000Z')]])),
+            store.markApiKeysUsed(new Map([['key_alpha001', new Date('2026-02-01T10:00:06.000Z')]])),
+          ]);
+          expect((await store.getApiKey('key_alpha001'))!.lastUsedAt).toEqual(new Date('2026-02-01T10:00:09.000Z'));
+          expect((await store.getApiKey('key_beta0001'))!.lastUsedAt).toEqual(new Date('2026-02-01T10:00:07.000Z'));
+        });
+
+        it('ignores unknown keys and accepts an empty map', async () => {
+          const store = await fresh();
+          const record = key('key_alpha001', 'ab'.repeat(32));
+          await store.putApiKey(record);
+          await store.markApiKeysUsed(new Map());
+          await store.markApiKeysUsed(new Map([['key_unknown1', new Date('2026-02-01T10:00:00.000Z')]]));
+          expect(await store.getApiKey('key_unknown1')).toBeUndefined();
+          expect(await store.listApiKeys()).toEqual([record]);
+          expect((await store.getApiKey('key_alpha001'))!.lastUsedAt).toBeUndefined();
+        });
+      });
     });
 
     describe('audit events', () => {

@@ -1,5 +1,6 @@
 import type { ApiKeyRecord } from '../../model/api-key.js';
 import type { AuditEvent } from '../../model/audit-event.js';
+import type { GovernanceStore } from './governance-store.js';
 import type { Manifest, SourceRef } from '../../model/manifests/index.js';
 
 /** One manifest as applied: its validated content (defaults filled) and where it came from. */
@@ -61,6 +62,8 @@ export class PolicyConflictError extends Error {
  * scale-out) pass one conformance suite; nothing above this interface knows which it is.
  */
 export interface Store {
+  /** Lifecycle, runtime credentials and rules, access requests, admin tokens and log, usage. */
+  readonly governance: GovernanceStore;
   /** Brings the schema up to date; safe to call on every start. */
   migrate(): Promise<void>;
   /**
@@ -79,8 +82,11 @@ export interface Store {
   policyManifests(id: number): Promise<StoredManifest[]>;
   /** Stores a newly issued key, or replaces the key with the same id (rotation). Only digests are stored. */
   putApiKey(record: ApiKeyRecord): Promise<void>;
+  getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
   /** Every key, revoked and expired included, sorted by id. */
   listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Records when keys were last used; an older time than the stored one is ignored. */
+  markApiKeysUsed(lastUsed: ReadonlyMap<string, Date>): Promise<void>;
   /**
    * Appends chained audit records in one transaction: all of them or none. Refuses a `seq`
    * that is already taken. The record's `json` is stored as given (it is what was hashed).

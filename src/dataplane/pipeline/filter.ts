@@ -1,10 +1,14 @@
 import type { ErrorCode } from '../../model/errors.js';
 import type { RequestContext } from './request-context.js';
 
-/** What a filter tells the chain: go on, or answer the client now with an error. */
+/**
+ * What a filter tells the chain: go on; answer the client now with an error; or (the
+ * gateway's own endpoints under /.warden) answer with a JSON document.
+ */
 export type Verdict =
   | { readonly kind: 'continue' }
-  | { readonly kind: 'respond'; readonly status: number; readonly code: ErrorCode; readonly detail: string; readonly headers?: Readonly<Record<string, string>> };
+  | { readonly kind: 'respond'; readonly status: number; readonly code: ErrorCode; readonly detail: string; readonly headers?: Readonly<Record<string, string>> }
+  | { readonly kind: 'reply'; readonly status: number; readonly body: unknown };
 
 export const CONTINUE: Verdict = Object.freeze({ kind: 'continue' });
 

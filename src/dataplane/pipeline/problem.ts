@@ -11,7 +11,10 @@ export interface Problem {
   readonly requestId: string;
   /** Operations the agent may call instead, closest first (denials only). */
   readonly alternatives?: readonly ProblemAlternative[];
-  /** Where to ask for access (authorization denials only). */
+  /**
+   * Where to ask for access (authorization denials of identified agents): a path on the gateway
+   * itself, resolved against the URL the agent called, so it needs no host name.
+   */
   readonly requestAccess?: string;
 }
 
@@ -21,7 +24,7 @@ export type ProblemAlternative = Pick<Alternative, 'api' | 'operation' | 'method
 const ACCESS_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['WARDEN_AUTHZ_NOT_GRANTED', 'WARDEN_AUTHZ_FORBIDDEN', 'WARDEN_ROUTE_NOT_FOUND', 'WARDEN_AUTHZ_PARAM_VIOLATION', 'WARDEN_STEP_UP_REQUIRED']);
 
 /** The JSON body of a problem response. Only what the agent can act on: no rule names, no internals. */
-export function problemBody(code: ErrorCode, status: number, detail: string, requestId: string, alternatives: readonly Alternative[], requestAccessUrl: string | undefined): string {
+export function problemBody(code: ErrorCode, status: number, detail: string, requestId: string, alternatives: readonly Alternative[], requestAccessPath: string | undefined): string {
   const definition = errorDefinition(code);
   const problem: Problem = {
     type: `https://warden.dev/errors/${code}`,
@@ -31,7 +34,7 @@ export function problemBody(code: ErrorCode, status: number, detail: string, req
     detail,
     requestId,
     ...(alternatives.length > 0 ? { alternatives: alternatives.map(({ api, operation, method, path, summary, why }) => ({ api, operation, method, path, summary, why })) } : {}),
-    ...(ACCESS_CODES.has(code) && requestAccessUrl !== undefined ? { requestAccess: requestAccessUrl } : {}),
+    ...(ACCESS_CODES.has(code) && requestAccessPath !== undefined ? { requestAccess: requestAccessPath } : {}),
   };
   return JSON.stringify(problem);
 }

@@ -15,12 +15,20 @@ const KeySource = strictObject({
   jwksFile: Type.Optional(FilePath),
 }, { description: 'exactly one of jwksUri or jwksFile' });
 
-const TokenIssuer = strictObject({
+const tokenIssuerFields = {
   issuer: Type.String({ minLength: 1, description: 'exact `iss` value' }),
   audiences: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'accepted `aud` values' }),
   keys: KeySource,
   algorithms: Algorithms,
   clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
+};
+const TokenIssuer = strictObject(tokenIssuerFields);
+
+/** An identity provider whose tokens identify people on the admin API. */
+const AdminOidcIssuer = strictObject({
+  ...tokenIssuerFields,
+  subjectClaim: Type.String({ default: 'email', description: 'claim holding the person\'s e-mail address (owners match it with agents\' owner)' }),
+  rolesClaim: Type.String({ default: 'warden_roles', description: 'claim listing Warden roles: admin, security, owner, auditor' }),
 });
 
 export const GatewayConfigSchema = strictObject({
@@ -56,7 +64,22 @@ export const GatewayConfigSchema = strictObject({
   admin: strictObject({
     host: Type.String({ default: '127.0.0.1' }),
     port: port(8081),
-    publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+$', description: 'how agents and people reach the admin listener (scheme, host and port, e.g. behind a load balancer); links in denials use it. Default: the listener\'s own address' })),
+    oidc: Type.Array(AdminOidcIssuer, { default: [], description: 'identity providers whose tokens identify people (besides admin tokens)' }),
+    bootstrapSubject: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', default: 'admin@localhost', description: 'owner of the first admin token, written to <data>/admin-token on first start' }),
+  }, { default: {} }),
+  governance: strictObject({
+    keyTtlDays: Type.Integer({ minimum: 1, maximum: 365, default: 90, description: 'lifetime of a new API key' }),
+    expiryWarningDays: Type.Integer({ minimum: 1, maximum: 90, default: 14, description: 'owners are warned this many days before a key expires' }),
+    rotationOverlapHours: Type.Integer({ minimum: 0, maximum: 720, default: 24, description: 'how long a rotated key keeps working beside its successor' }),
+    reviewUnusedDays: Type.Integer({ minimum: 1, default: 90, description: 'access reviews list grants unused this long' }),
+    reviewIdleDays: Type.Integer({ minimum: 1, default: 90, description: 'access reviews list agents idle this long' }),
+    jobsEveryMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 60, description: 'how often expiry warnings, access reviews and expired grants are processed' }),
+  }, { default: {} }),
+  notify: strictObject({
+    webhook: Type.Optional(strictObject({
+      url: Type.String({ pattern: '^https?://', description: 'receives each notification as a JSON POST' }),
+      secret: Type.Optional(Type.String({ pattern: '^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$', description: 'HMAC-SHA256 key (env:NAME or file:PATH); the signature is in X-Warden-Signature' })),
+    })),
   }, { default: {} }),
   audit: strictObject({
     mode: oneOf(['buffered', 'strict'] as const, { default: 'buffered', description: 'strict: a response waits until its record is durable' }),
@@ -71,3 +94,4 @@ export const GatewayConfigSchema = strictObject({
 
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;
 export type TokenIssuerConfig = Static<typeof TokenIssuer>;
+export type AdminOidcConfig = Static<typeof AdminOidcIssuer>;

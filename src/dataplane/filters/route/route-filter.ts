@@ -1,6 +1,7 @@
 import { decide } from '../../../policy/decide.js';
 import { CONTINUE, type Filter } from '../../pipeline/filter.js';
 import { canonicalTarget, isRejection } from './canonical-target.js';
+import { SELF_SERVICE_PREFIX } from '../self-service/self-service-filter.js';
 import { headerRejection } from './header-hygiene.js';
 
 /**
@@ -17,6 +18,8 @@ export function routeFilter(options: { readonly maxUrlBytes: number }): Filter {
       const target = canonicalTarget(ctx.req.url ?? '', options.maxUrlBytes);
       if (isRejection(target)) return { kind: 'respond', status: 400, code: target.code, detail: target.detail };
       ctx.target = target;
+      // The gateway's own endpoints: no operation to route to; the self-service filter answers them.
+      if (target.path.startsWith(SELF_SERVICE_PREFIX)) return CONTINUE;
       const method = ctx.req.method ?? '';
       const match = ctx.state.snapshot.route(method, target.path);
       if (match === undefined) {

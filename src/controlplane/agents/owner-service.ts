@@ -1,0 +1,29 @@
+import type { Actor } from './lifecycle.js';
+import { authorize, hasRole, requireReason, refuse, type GovernanceContext } from '../governance/governance-context.js';
+import { GovernanceError } from '../governance/governance-error.js';
+import type { OwnerRecord } from '../store/governance-store.js';
+
+/**
+ * People who own agents. When someone leaves, their agents come up in the next access review
+ * (owner-left) until someone takes them over; HR or an admin records it here.
+ */
+export class OwnerService {
+  constructor(private readonly context: GovernanceContext) {}
+
+  async list(): Promise<OwnerRecord[]> {
+    return this.context.store.governance.listOwners();
+  }
+
+  /** Marks `email` as gone (`active: false`) or back. */
+  async set(actor: Actor, email: string, active: boolean, reason: string | undefined): Promise<OwnerRecord> {
+    const target = `owner/${email}`;
+    await authorize(this.context, actor, active ? 'owner.return' : 'owner.leave', target, hasRole(actor, 'admin', 'security'), 'admin or security');
+    const why = await Promise.resolve().then(() => requireReason(reason)).catch((error: GovernanceError) => refuse(this.context, actor, 'owner.leave', target, error));
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) return refuse(this.context, actor, 'owner.leave', target, new GovernanceError('WARDEN_ADMIN_INVALID', 'give the person\'s e-mail address'));
+    const before = (await this.context.store.governance.listOwners()).find((owner) => owner.email.toLowerCase() === email.toLowerCase());
+    const record: OwnerRecord = { email, active, leftAt: active ? undefined : this.context.now(), updatedBy: actor.subject };
+    await this.context.store.governance.setOwner(record);
+    await this.context.log.changed(actor, active ? 'owner.return' : 'owner.leave', target, { before: before === undefined ? undefined : { active: before.active }, after: { active }, detail: why });
+    return record;
+  }
+}

@@ -1,0 +1,108 @@
+import type { ApiKeyRecord } from '../../model/api-key.js';
+import type { AgentManifest, CredentialBinding, Forbid, Grant, ManifestSet, RoleManifest } from '../../model/manifests/index.js';
+import { selectOperations } from '../../policy/operation-selector.js';
+import { jwtSubjectKey } from '../../policy/snapshot.js';
+import type { AgentRecord, BindingRecord, RuntimeRule } from '../store/governance-store.js';
+
+/** What the store holds beside the manifests in force. */
+export interface RuntimeState {
+  readonly agents: readonly AgentRecord[];
+  readonly keys: readonly ApiKeyRecord[];
+  readonly bindings: readonly BindingRecord[];
+  readonly rules: readonly RuntimeRule[];
+}
+
+/** The name of the role that carries one agent's runtime rules. `~` keeps it apart from any manifest role. */
+export function runtimeRoleName(agent: string): string {
+  return `~runtime/${agent}`;
+}
+
+/**
+ * The policy in force as the gateway must see it: the applied manifests, overlaid with what
+ * changed at run time. An agent's lifecycle state is the store's (a suspension is never undone
+ * by re-applying an old manifest; manifests set only the initial state). Agents proposed
+ * through the admin API join the set; keys issued and identities bound through the API join
+ * their agent's credentials; rules from access requests and reviews join as one role per agent.
+ * What no longer fits the manifests (a rule on an API that was removed, a role that is gone, a
+ * credential bound twice) is left out and reported, never allowed to break the whole policy.
+ */
+export function effectivePolicy(inForce: ManifestSet, runtime: RuntimeState): { readonly set: ManifestSet; readonly warnings: readonly string[] } {
+  const warnings: string[] = [];
+  const records = new Map(runtime.agents.map((record) => [record.name, record]));
+  const roleNames = new Set(inForce.roles.map((role) => role.metadata.name));
+  const apis = new Map(inForce.apis.map((api) => [api.metadata.name, api]));
+
+  const boundByManifest = new Map<string, string>();
+  for (const agent of inForce.agents) for (const credential of agent.spec.credentials) for (const key of credentialKeys(credential)) boundByManifest.set(key, agent.metadata.name);
+
+  const extraCredentials = new Map<string, CredentialBinding[]>();
+  const addCredential = (agent: string, credential: CredentialBinding, what: string) => {
+    const keys = credentialKeys(credential);
+    const owner = keys.map((key) => boundByManifest.get(key)).find((bound) => bound !== undefined);
+    if (owner !== undefined && owner !== agent) {
+      warnings.push(`${what} is bound to ${owner} already; its binding to ${agent} is ignored`);
+      return;
+    }
+    if (owner === agent) return;
+    for (const key of keys) boundByManifest.set(key, agent);
+    const list = extraCredentials.get(agent) ?? [];
+    list.push(credential);
+    extraCredentials.set(agent, list);
+  };
+  for (const key of runtime.keys) if (key.agent !== undefined) addCredential(key.agent, { type: 'apiKey', id: key.id }, `key ${key.id}`);
+  for (const binding of runtime.bindings) addCredential(binding.agent, binding.binding, `binding ${binding.id}`);
+
+  const runtimeRoles = new Map<string, RoleManifest>();
+  for (const rule of runtime.rules) {
+    const api = apis.get(rule.rule.api);
+    const fits = api !== undefined && rule.rule.operations.every((selector) => !('error' in selectOperations(selector, api.spec.operations)));
+    if (!fits) {
+      warnings.push(`runtime ${rule.kind} ${rule.id} of ${rule.agent} names ${rule.rule.api} operations that the manifests no longer declare; it is left out`);
+      continue;
+    }
+    const name = runtimeRoleName(rule.agent);
+    const role = runtimeRoles.get(name) ?? { apiVersion: 'warden.dev/v1' as const, kind: 'Role' as const, metadata: { name }, spec: { description: `runtime rules of agent ${rule.agent}`, grants: [] as Grant[], forbid: [] as Forbid[] } };
+    const withId = { ...rule.rule, id: rule.id };
+    if (rule.kind === 'grant') (role.spec.grants as Grant[]).push(withId as Grant);
+    else (role.spec.forbid as Forbid[]).push(withId as Forbid);
+    runtimeRoles.set(name, role);
+  }
+
+  const overlay = (manifest: AgentManifest, record: AgentRecord | undefined): AgentManifest => {
+    const name = manifest.metadata.name;
+    const roles = manifest.spec.roles.filter((role) => {
+      if (roleNames.has(role)) return true;
+      warnings.push(`agent ${name} names role ${role}, which the manifests no longer define; it is left out`);
+      return false;
+    });
+    if (runtimeRoles.has(runtimeRoleName(name))) roles.push(runtimeRoleName(name));
+    return {
+      ...manifest,
+      spec: {
+        ...manifest.spec,
+        state: record?.state ?? manifest.spec.state,
+        roles,
+        credentials: [...manifest.spec.credentials, ...(extraCredentials.get(name) ?? [])],
+      },
+    };
+  };
+
+  const agents: AgentManifest[] = inForce.agents.map((agent) => overlay(agent, records.get(agent.metadata.name)));
+  const defined = new Set(inForce.agents.map((agent) => agent.metadata.name));
+  for (const record of runtime.agents) {
+    if (record.definition === undefined || defined.has(record.name)) continue;
+    agents.push(overlay(record.definition, record));
+  }
+  const usedRuntimeRoles = [...runtimeRoles.values()].filter((role) => agents.some((agent) => agent.spec.roles.includes(role.metadata.name)));
+  return {
+    set: { apis: inForce.apis, roles: [...inForce.roles, ...usedRuntimeRoles], agents, ...(inForce.templates !== undefined ? { templates: inForce.templates } : {}) },
+    warnings,
+  };
+}
+
+/** The identities a credential names; a manifest's mTLS binding may name a fingerprint and a SPIFFE id. */
+function credentialKeys(credential: CredentialBinding): string[] {
+  if (credential.type === 'apiKey') return [`apiKey ${credential.id}`];
+  if (credential.type === 'jwt') return [`jwt ${jwtSubjectKey(credential.issuer, credential.subject)}`];
+  return [credential.fingerprint, credential.spiffeId].filter((id): id is string => id !== undefined).map((id) => `mtls ${id}`);
+}

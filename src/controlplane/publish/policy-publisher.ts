@@ -1,0 +1,112 @@
+import type { ApiKeyRecord } from '../../model/api-key.js';
+import type { ManifestSet } from '../../model/manifests/index.js';
+import { compile } from '../../policy/compile.js';
+import type { Snapshot } from '../../policy/snapshot.js';
+import { policyInForce } from '../manifests/policy-in-force.js';
+import type { Store } from '../store/store.js';
+import { effectivePolicy } from './effective-policy.js';
+
+/** What goes down to the data plane: the compiled policy and the keys it checks credentials against. */
+export interface PublishedPolicy {
+  readonly snapshot: Snapshot;
+  readonly keys: readonly ApiKeyRecord[];
+  /** The applied manifest version the snapshot is built on. */
+  readonly appliedVersion: number;
+  readonly warnings: readonly string[];
+  /** Milliseconds from the start of the build to the hand-off. */
+  readonly buildMs: number;
+}
+
+export interface PublisherOptions {
+  /** Hands the policy to the data plane (in one process: `gateway.update(...)`). */
+  readonly onPublish: (policy: PublishedPolicy) => void;
+  readonly onWarning?: (warning: string) => void;
+  readonly now?: () => Date;
+}
+
+/**
+ * Builds the effective policy (applied manifests + runtime state) and hands it down (DESIGN.md
+ * §1: snapshots go down). Every change of governance state calls `publish()` and waits for it,
+ * so a suspension is in force when the call that made it returns. Builds run one at a time;
+ * calls that arrive during a build share the single build that follows it.
+ */
+export class PolicyPublisher {
+  readonly #store: Store;
+  readonly #options: PublisherOptions;
+  #running: Promise<PublishedPolicy | undefined> = Promise.resolve(undefined);
+  #next: Promise<PublishedPolicy | undefined> | undefined;
+  #manifests: { readonly id: number; readonly set: ManifestSet } | undefined;
+  #last: PublishedPolicy | undefined;
+
+  constructor(store: Store, options: PublisherOptions) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  /** The applied manifests the last build used (for what the snapshot does not keep, such as templates). */
+  get manifests(): ManifestSet | undefined {
+    return this.#manifests?.set;
+  }
+
+  /** The policy last handed down. */
+  get current(): PublishedPolicy | undefined {
+    return this.#last;
+  }
+
+  /** Rebuilds and hands down the policy; resolves once the data plane has it (undefined before any apply). */
+  publish(): Promise<PublishedPolicy | undefined> {
+    this.#next ??= this.#running.then(
+      () => this.#startNext(),
+      () => this.#startNext(),
+    );
+    return this.#next;
+  }
+
+  #startNext(): Promise<PublishedPolicy | undefined> {
+    this.#next = undefined;
+    this.#running = this.#build();
+    return this.#running;
+  }
+
+  async #build(): Promise<PublishedPolicy | undefined> {
+    const started = performance.now();
+    const manifests = await this.#manifestsInForce();
+    if (manifests === undefined) return undefined;
+    await this.#recordManifestAgents(manifests.set, manifests.appliedBy);
+    const governance = this.#store.governance;
+    const [agents, keys, bindings, rules] = await Promise.all([governance.listAgents(), this.#store.listApiKeys(), governance.listBindings(), governance.listRules()]);
+    const { set, warnings } = effectivePolicy(manifests.set, { agents, keys, bindings, rules });
+    const snapshot = compile(set, this.#options.now ? { now: this.#options.now() } : {});
+    const published: PublishedPolicy = { snapshot, keys, appliedVersion: manifests.id, warnings, buildMs: performance.now() - started };
+    for (const warning of warnings) this.#options.onWarning?.(warning);
+    this.#options.onPublish(published);
+    this.#last = published;
+    return published;
+  }
+
+  /** The applied manifests, read again only when a new version was applied. */
+  async #manifestsInForce(): Promise<{ readonly id: number; readonly set: ManifestSet; readonly appliedBy: string } | undefined> {
+    const current = await this.#store.currentPolicyVersion();
+    if (current === undefined) return undefined;
+    if (this.#manifests?.id !== current.id) {
+      const inForce = await policyInForce(this.#store);
+      if (inForce === undefined) return undefined;
+      this.#manifests = { id: inForce.record.id, set: inForce.set };
+    }
+    return { ...this.#manifests!, appliedBy: current.appliedBy };
+  }
+
+  /** Gives every manifest agent seen for the first time its lifecycle record, in the manifest's state. */
+  async #recordManifestAgents(set: ManifestSet, appliedBy: string): Promise<void> {
+    const governance = this.#store.governance;
+    const known = new Set((await governance.listAgents()).map((record) => record.name));
+    const now = this.#options.now?.() ?? new Date();
+    for (const agent of set.agents) {
+      if (known.has(agent.metadata.name)) continue;
+      await governance.createAgent(
+        { name: agent.metadata.name, source: 'manifest', definition: undefined, state: agent.spec.state, stateSince: now, template: undefined, createdAt: now, createdBy: appliedBy },
+        { to: agent.spec.state, action: 'create', actor: appliedBy, reason: 'first applied in a manifest', at: now },
+      );
+    }
+  }
+}
