@@ -1,25 +1,41 @@
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { agentAccessRequests } from '../controlplane/access/agent-access-requests.js';
+import { AdminAuthenticator } from '../controlplane/admin-api/admin-authenticator.js';
+import { createAdminServer } from '../controlplane/admin-api/admin-server.js';
+import { AdminLog } from '../controlplane/audit/admin-log.js';
 import { AuditWriter } from '../controlplane/audit/audit-writer.js';
 import type { LoadedGatewayConfig } from '../controlplane/config/gateway-config-file.js';
+import { resolveSecret } from '../controlplane/config/secret-ref.js';
+import { Governance } from '../controlplane/governance/governance.js';
+import { GovernanceJobs } from '../controlplane/governance/governance-jobs.js';
 import { applyManifests } from '../controlplane/manifests/apply-manifests.js';
-import { policyInForce } from '../controlplane/manifests/policy-in-force.js';
+import { NO_NOTIFIER, type Notifier } from '../controlplane/notify/notifier.js';
+import { WebhookNotifier } from '../controlplane/notify/webhook-notifier.js';
+import { PolicyPublisher, type PublishedPolicy } from '../controlplane/publish/policy-publisher.js';
 import { openSqliteStore, sqliteFileIn } from '../controlplane/store/sqlite-store.js';
 import type { Store } from '../controlplane/store/store.js';
+import { UsageTracker } from '../controlplane/usage/usage-tracker.js';
+import type { AuditSink } from '../dataplane/audit-sink.js';
 import { UpstreamCredentials } from '../dataplane/filters/forward/upstream-credentials.js';
-import { Gateway, type GatewayAddresses } from '../dataplane/gateway.js';
+import { Gateway } from '../dataplane/gateway.js';
 import { gatewayState } from '../dataplane/gateway-state.js';
-import { compile } from '../policy/compile.js';
+import type { AuditEvent } from '../model/audit-event.js';
 import type { UpstreamAuth } from '../policy/snapshot.js';
 import { loadValidFolder } from './load-snapshot.js';
 
-/** A running all-in-one Warden: gateway, store and audit writer, wired together. */
+/** A running all-in-one Warden: gateway, control plane (admin API, governance, jobs), store and audit. */
 export interface GatewayRuntime {
   readonly gateway: Gateway;
-  readonly addresses: GatewayAddresses;
+  readonly governance: Governance;
+  readonly addresses: { readonly agent: AddressInfo; readonly admin: AddressInfo };
   readonly store: Store;
+  /** The first admin token's file when this start created it. */
+  readonly adminTokenFile: string | undefined;
   /** Problems worth a warning at start (unresolvable upstream credentials, no policy yet). */
   readonly warnings: readonly string[];
-  /** Drains the gateway, flushes the audit log, closes the store. */
+  readonly jobs: GovernanceJobs;
+  /** Drains the gateway, stops the admin API and jobs, flushes usage and the audit log, closes the store. */
   close(): Promise<void>;
 }
 
@@ -32,57 +48,123 @@ export interface RuntimeOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Runs once the store is open, before the gateway starts (the demo issues its keys here). */
   readonly prepare?: (store: Store) => Promise<void>;
+  /** The clock of governance (expiry, reviews); tests move it. */
+  readonly now?: () => Date;
 }
 
 /** Starts the all-in-one process of DESIGN.md §2 (`warden start`). */
 export async function startGatewayRuntime(options: RuntimeOptions): Promise<GatewayRuntime> {
   const { config, baseDirectory } = options.loaded;
+  const env = options.env ?? process.env;
+  const now = options.now ?? (() => new Date());
   const warnings: string[] = [];
   const folder = options.manifests ?? (config.manifests === undefined ? undefined : path.resolve(baseDirectory, config.manifests));
   const loaded = folder === undefined ? undefined : await loadValidFolder(folder);
   const store = await openSqliteStore(sqliteFileIn(options.dataDirectory));
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close();
+  };
   try {
     if (loaded !== undefined) await applyManifests(store, loaded.loaded.set, { appliedBy: options.appliedBy, message: `warden start: ${folder}` });
     await options.prepare?.(store);
-    const inForce = await policyInForce(store);
-    const snapshot = inForce === undefined ? undefined : compile(inForce.set);
-    if (snapshot === undefined) warnings.push('no policy has been applied yet: the gateway answers 503 until `warden apply` puts one in force (then restart)');
-    const credentials = new UpstreamCredentials(options.env ?? process.env);
-    if (snapshot !== undefined) {
-      const auths = [...snapshot.apis.values()].flatMap((api) => (api.upstreamAuth === undefined ? [] : [{ api: api.name, auth: api.upstreamAuth }]));
-      for (const { api, auth } of auths) {
-        for (const problem of credentials.problems([auth as UpstreamAuth])) warnings.push(`API ${api}: ${problem}; its calls will fail with 502 until it is set`);
+
+    const credentials = new UpstreamCredentials(env);
+    let gateway: Gateway | undefined;
+    const publisher = new PolicyPublisher(store, {
+      now,
+      onPublish: (policy: PublishedPolicy) => gateway?.update(gatewayState(policy.snapshot, policy.keys)),
+      onWarning: (warning) => process.emitWarning(`warden: policy: ${warning}`),
+    });
+    const first = await publisher.publish();
+    if (first === undefined) warnings.push('no policy has been applied yet: the gateway answers 503 until `warden apply` puts one in force (then restart)');
+    else {
+      warnings.push(...first.warnings);
+      for (const api of first.snapshot.apis.values()) {
+        if (api.upstreamAuth === undefined) continue;
+        for (const problem of credentials.problems([api.upstreamAuth as UpstreamAuth])) warnings.push(`API ${api.name}: ${problem}; its calls will fail with 502 until it is set`);
       }
     }
+
     const writer = await AuditWriter.open(store, {
       flushIntervalMs: config.audit.flushIntervalMs,
       ...(config.audit.jsonl !== undefined ? { jsonlFile: path.resolve(baseDirectory, config.audit.jsonl) } : {}),
       onError: (error) => process.emitWarning(`warden: audit: ${error.message}`),
     });
-    const gateway = new Gateway({
+    closers.push(() => writer.close());
+    const usage = new UsageTracker(store);
+    const usageTimer = setInterval(() => void usage.flush().catch((error: Error) => process.emitWarning(`warden: usage: ${error.message}`)), 5000);
+    usageTimer.unref();
+    closers.push(async () => {
+      clearInterval(usageTimer);
+      await usage.flush();
+    });
+
+    const notifier = webhookNotifier(config.notify.webhook, env);
+    closers.push(() => notifier.flush());
+    const governance = new Governance({
+      store,
+      publisher,
+      log: new AdminLog(store.governance, now),
+      notifier,
+      now,
+      settings: { ...config.governance, maxKeyTtlDays: 365 },
+    });
+    const adminTokenFile = await governance.tokens.bootstrap(path.join(options.dataDirectory, 'admin-token'), config.admin.bootstrapSubject, now());
+
+    gateway = new Gateway({
       config,
       baseDirectory,
-      sink: writer,
+      sink: observedBy(writer, usage),
+      accessRequests: agentAccessRequests(governance.access),
       credentials,
-      ...(snapshot !== undefined ? { state: gatewayState(snapshot, await store.listApiKeys()) } : {}),
+      adminListener: false,
+      ...(first !== undefined ? { state: gatewayState(first.snapshot, first.keys) } : {}),
     });
-    const addresses = await gateway.listen();
+    const live = gateway;
+    const admin = await createAdminServer({ governance, authenticator: new AdminAuthenticator(governance.tokens, config.admin.oidc, baseDirectory, now), ops: (req, res) => live.ops(req, res) });
+    closers.push(() => admin.close());
+    const addresses = await live.listen();
+    closers.push(() => live.close());
+    await admin.listen({ port: config.admin.port, host: config.admin.host });
+    const jobs = new GovernanceJobs(governance, { everyMs: config.governance.jobsEveryMinutes * 60_000, onError: (error) => process.emitWarning(`warden: governance jobs: ${error.message}`) });
+    jobs.start();
+    closers.push(() => jobs.stop());
+
     return {
-      gateway,
-      addresses,
+      gateway: live,
+      governance,
+      addresses: { agent: addresses.agent, admin: admin.server.address() as AddressInfo },
       store,
+      adminTokenFile,
       warnings,
-      async close() {
-        try {
-          await gateway.close();
-          await writer.close();
-        } finally {
-          await store.close();
-        }
-      },
+      jobs,
+      close: closeAll,
     };
   } catch (error) {
-    await store.close();
+    await closeAll();
     throw error;
   }
+}
+
+/** The audit writer, with the usage tracker looking at every record on its way in. */
+function observedBy(writer: AuditWriter, usage: UsageTracker): AuditSink {
+  return {
+    write(event: AuditEvent) {
+      writer.write(event);
+      usage.observe(event);
+    },
+    writeDurably(event: AuditEvent) {
+      usage.observe(event);
+      return writer.writeDurably(event);
+    },
+    pending: () => writer.pending(),
+  };
+}
+
+function webhookNotifier(webhook: { readonly url: string; readonly secret?: string } | undefined, env: NodeJS.ProcessEnv): Notifier {
+  if (webhook === undefined) return NO_NOTIFIER;
+  const secret = webhook.secret === undefined ? undefined : resolveSecret(webhook.secret, env);
+  if (typeof secret === 'object') throw new Error(`notify.webhook.secret: ${secret.unavailable}`);
+  return new WebhookNotifier({ url: webhook.url, secret, onError: (error) => process.emitWarning(`warden: notify: ${error.message}`) });
 }

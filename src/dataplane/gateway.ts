@@ -38,11 +38,17 @@ export interface GatewayOptions {
   readonly credentials?: UpstreamCredentials;
   /** Name of this gateway process in audit records; defaults to the host name. */
   readonly node?: string;
+  /**
+   * Whether the gateway serves health and metrics on the admin port itself (default). In the
+   * all-in-one process the admin API owns that port and calls `ops()` for those paths.
+   */
+  readonly adminListener?: boolean;
 }
 
 export interface GatewayAddresses {
   readonly agent: AddressInfo;
-  readonly admin: AddressInfo;
+  /** Undefined when the admin port is served by someone else (`adminListener: false`). */
+  readonly admin: AddressInfo | undefined;
 }
 
 // Headers of the upstream's response that describe its connection to us, not the message.
@@ -62,7 +68,7 @@ export class Gateway {
   readonly #forward: ForwardFilter;
   readonly #record: RecordFilter;
   readonly #agentServer: Server;
-  readonly #adminServer: Server;
+  readonly #adminServer: Server | undefined;
   #state: GatewayState | undefined;
   /** The response each connection is writing (or last wrote), so a parser error never answers in its place. */
   readonly #answering = new WeakMap<Socket, ServerResponse>();
@@ -117,15 +123,21 @@ export class Gateway {
       : http.createServer(handler);
     this.#agentServer.keepAliveTimeout = 5_000;
     this.#agentServer.on('clientError', (error: ParserError, socket: Duplex) => this.#unparsable(error, socket));
-    this.#adminServer = http.createServer((req, res) => {
-      const status = { policyVersion: () => this.#state?.snapshot.version, draining: () => this.#draining };
-      void handleOpsRequest(req, res, status, this.metrics).then((handled) => {
-        if (!handled) {
-          res.writeHead(404, { 'content-type': 'application/json' });
-          res.end('{"error":"not found; the admin port serves /healthz, /readyz and /metrics"}');
-        }
-      });
-    });
+    this.#adminServer = options.adminListener === false
+      ? undefined
+      : http.createServer((req, res) => {
+          void this.ops(req, res).then((handled) => {
+            if (!handled) {
+              res.writeHead(404, { 'content-type': 'application/json' });
+              res.end('{"error":"not found; the admin port serves /healthz, /readyz and /metrics"}');
+            }
+          });
+        });
+  }
+
+  /** Answers /healthz, /readyz and /metrics; false for any other path. */
+  ops(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    return handleOpsRequest(req, res, { policyVersion: () => this.#state?.snapshot.version, draining: () => this.#draining }, this.metrics);
   }
 
   /** Swaps in a new policy state; requests already running finish with the state they started with. */
@@ -141,8 +153,8 @@ export class Gateway {
   async listen(): Promise<GatewayAddresses> {
     const { gateway, admin } = this.#config;
     await listenOn(this.#agentServer, gateway.port, gateway.host);
-    await listenOn(this.#adminServer, admin.port, admin.host);
-    return { agent: this.#agentServer.address() as AddressInfo, admin: this.#adminServer.address() as AddressInfo };
+    if (this.#adminServer !== undefined) await listenOn(this.#adminServer, admin.port, admin.host);
+    return { agent: this.#agentServer.address() as AddressInfo, admin: this.#adminServer?.address() as AddressInfo | undefined };
   }
 
   /**
@@ -164,10 +176,13 @@ export class Gateway {
     }
     this.#agentServer.closeAllConnections();
     await closed;
-    await new Promise<void>((resolve) => {
-      this.#adminServer.close(() => resolve());
-      this.#adminServer.closeAllConnections();
-    });
+    const adminServer = this.#adminServer;
+    if (adminServer !== undefined) {
+      await new Promise<void>((resolve) => {
+        adminServer.close(() => resolve());
+        adminServer.closeAllConnections();
+      });
+    }
     await this.#forward.close();
   }
 

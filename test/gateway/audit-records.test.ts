@@ -937,10 +937,11 @@ describe('health and metrics on the admin port', () => {
         expect(answer.body).not.toContain('"status":"ok"');
       }
     }
-    // And agent calls are not served on the admin port.
+    // And agent calls are not served on the admin port: an agent's key is no admin credential.
     const seenBefore = upstream.seen.length;
     const onAdmin = await call(warden.adminUrl, '/crm/customers/C-1001', { headers: auth() });
-    expect(onAdmin.status).toBe(404);
+    expect(onAdmin.status).toBe(401);
+    expect(JSON.parse(onAdmin.body)).toMatchObject({ code: 'WARDEN_ADMIN_UNAUTHENTICATED' });
     expect(upstream.seen).toHaveLength(seenBefore);
   });
 });

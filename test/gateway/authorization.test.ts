@@ -726,17 +726,17 @@ describe('authorization in enforce mode', () => {
       expect(offered).not.toContain('crm.deleteCustomer');
       expect(offered).not.toContain('hr.getEmployee');
       expect(offered).not.toContain('fax.sendFax');
-      expect(problem.requestAccess).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/access-requests$/);
+      expect(problem.requestAccess).toBe('/.warden/access-requests');
       // Internals go to the audit log, not to the agent.
       expect(event.agent?.roles).toContain('support-desk');
       expect(event.api).toMatchObject({ name: 'crm', operation: 'deleteCustomer', template: '/crm/customers/{customerId}' });
     });
 
-    it('points requestAccess to the admin listener the gateway actually serves', async () => {
+    it('points requestAccess to the gateway\'s own access-request endpoint, relative to the URL the agent called', async () => {
       const reply = await client.send({ as: 'support-agent', method: 'DELETE', path: '/crm/customers/C-1' });
       const { problem } = await client.expectDenied(reply, { status: 403, code: 'WARDEN_AUTHZ_NOT_GRANTED', caller: 'support-agent' });
-      // An agent (or its owner) must be able to follow the link; the admin port here was chosen by the OS.
-      expect(problem.requestAccess).toBe(`${h.adminUrl}/access-requests`);
+      // The agent resolves it against the gateway it called: no host name, no admin port to reach.
+      expect(new URL(problem.requestAccess!, h.url).href).toBe(`${h.url}/.warden/access-requests`);
     });
 
     it('answers a forbidden operation with the forbid\'s reason and alternatives, never the role or rule', async () => {
@@ -744,14 +744,14 @@ describe('authorization in enforce mode', () => {
       const { problem } = await client.expectDenied(reply, { status: 403, code: 'WARDEN_AUTHZ_FORBIDDEN', caller: 'support-agent' });
       expect(problem.detail).toBe('hr.getEmployee is forbidden for this agent: support never touches employee data');
       expect(problem.alternatives?.length).toBeGreaterThan(0);
-      expect(problem.requestAccess).toMatch(/\/access-requests$/);
+      expect(problem.requestAccess).toBe('/.warden/access-requests');
     });
 
     it('answers a parameter violation with what to change and where to ask for access', async () => {
       const reply = await client.send({ as: 'support-agent', path: '/finance/reports/daily' });
       const { problem } = await client.expectDenied(reply, { status: 403, code: 'WARDEN_AUTHZ_PARAM_VIOLATION', caller: 'support-agent' });
       expect(problem.detail).toBe('period must be one of monthly, quarterly');
-      expect(problem.requestAccess).toMatch(/\/access-requests$/);
+      expect(problem.requestAccess).toBe('/.warden/access-requests');
     });
 
     it('answers an unknown path of an identified agent with 404 and operations it may call instead', async () => {
@@ -775,7 +775,7 @@ describe('authorization in enforce mode', () => {
     it('refuses a step-up grant without an approval with WARDEN_STEP_UP_REQUIRED and does not forward it', async () => {
       const reply = await client.send({ as: 'support-agent', method: 'POST', path: '/payments/charges/CH-1/capture' });
       const { problem, event } = await client.expectDenied(reply, { status: 403, code: 'WARDEN_STEP_UP_REQUIRED', caller: 'support-agent' });
-      expect(problem.requestAccess).toMatch(/\/access-requests$/);
+      expect(problem.requestAccess).toBe('/.warden/access-requests');
       expect(event.decision.rule).toBe('capture-approver/grants/capture-with-approval');
     });
 

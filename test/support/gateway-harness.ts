@@ -121,7 +121,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   return {
     gateway,
     url: `${protocol}://127.0.0.1:${addresses.agent.port}`,
-    adminUrl: `http://127.0.0.1:${addresses.admin.port}`,
+    adminUrl: `http://127.0.0.1:${addresses.admin!.port}`,
     keys,
     store,
     writer,

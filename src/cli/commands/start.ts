@@ -8,7 +8,7 @@ import { printJson, printLines, UsageError } from '../output.js';
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('run the gateway (agent port) and its admin listener (health, metrics) until SIGINT/SIGTERM')
+    .description('run the gateway (agent port) and the control plane (admin API, health, metrics on the admin port) until SIGINT/SIGTERM')
     .option('--config <file>', 'gateway config (kind GatewayConfig, see docs/gateway.md); defaults otherwise')
     .option('--manifests <dir>', 'apply this manifest folder before serving (overrides the config\'s `manifests`)')
     .option('--json', 'print the listening addresses as JSON once ready')
@@ -29,11 +29,12 @@ export function registerStart(program: Command): void {
         appliedBy: process.env.USER ?? 'warden start',
       });
       const { agent, admin } = runtime.addresses;
-      if (options.json) printJson({ agent: { host: agent.address, port: agent.port }, admin: { host: admin.address, port: admin.port }, policyVersion: runtime.gateway.state?.snapshot.version ?? null, warnings: runtime.warnings });
+      if (options.json) printJson({ agent: { host: agent.address, port: agent.port }, admin: { host: admin.address, port: admin.port }, policyVersion: runtime.gateway.state?.snapshot.version ?? null, adminTokenFile: runtime.adminTokenFile ?? null, warnings: runtime.warnings });
       else {
         printLines([
-          `warden: gateway listening on ${agent.address}:${agent.port}, admin (healthz, readyz, metrics) on ${admin.address}:${admin.port}`,
+          `warden: gateway listening on ${agent.address}:${agent.port}, admin API (and healthz, readyz, metrics) on ${admin.address}:${admin.port}`,
           `warden: policy ${runtime.gateway.state?.snapshot.version ?? 'none (not ready)'}, data in ${dataDirectory}`,
+          ...(runtime.adminTokenFile !== undefined ? [`warden: first admin token written to ${runtime.adminTokenFile} (mode 0600); the warden CLI reads it from there`] : []),
           ...runtime.warnings.map((warning) => `warning: ${warning}`),
         ]);
       }

@@ -1,0 +1,170 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { AGENT_STATES } from '../../model/manifests/index.js';
+import { LIFECYCLE_ACTIONS } from '../agents/lifecycle.js';
+import { ADMIN_ROLES } from '../store/governance-store.js';
+
+/**
+ * Request and response schemas of the admin API. Requests are validated against them; responses
+ * are documented by them in /openapi.json (and serialised with JSON.stringify, so a field the
+ * schema forgets is never silently dropped).
+ */
+const Time = Type.String({ format: 'date-time' });
+const optional = <T extends TSchema>(schema: T) => Type.Optional(schema);
+const Name = Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$', description: 'agent name' });
+const Reason = Type.String({ minLength: 3, maxLength: 1000, description: 'why: it goes into the audit trail' });
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String({ description: 'a stable code of docs/errors.md' }),
+    detail: Type.String(),
+    requestId: Type.String(),
+    legal: optional(Type.Array(Type.String(), { description: 'lifecycle actions that apply (illegal transitions)' })),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem document' },
+);
+
+export const Actor = Type.Object({ subject: Type.String(), roles: Type.Array(Type.String()) }, { $id: 'Actor' });
+
+export const Risk = Type.Object(
+  {
+    score: Type.Integer({ minimum: 0, maximum: 100 }),
+    level: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
+    reasons: Type.Array(Type.Object({ code: Type.String(), weight: Type.Number(), message: Type.String() })),
+    operations: Type.Integer(),
+    writeOperations: Type.Integer(),
+    dataClasses: Type.Array(Type.String()),
+    apis: Type.Array(Type.String()),
+  },
+  { $id: 'Risk' },
+);
+
+export const AgentView = Type.Object(
+  {
+    name: Type.String(),
+    source: Type.Union([Type.Literal('manifest'), Type.Literal('api')]),
+    owner: Type.String(),
+    purpose: Type.String(),
+    roles: Type.Array(Type.String()),
+    state: Type.Union(AGENT_STATES.map((state) => Type.Literal(state))),
+    stateSince: optional(Time),
+    template: optional(Type.String()),
+    credentials: Type.Object({
+      apiKeys: Type.Array(Type.String()),
+      jwt: Type.Array(Type.Object({ issuer: Type.String(), subject: Type.String() })),
+      certificates: Type.Array(Type.String()),
+    }),
+    runtimeRules: Type.Array(Type.Object({ id: Type.String(), kind: Type.String(), api: Type.String(), operations: Type.Array(Type.String()), expiresAt: optional(Time) })),
+    actions: Type.Array(Type.String(), { description: 'lifecycle actions that apply in this state' }),
+  },
+  { $id: 'AgentView' },
+);
+
+export const Transition = Type.Object({ id: Type.Integer(), agent: Type.String(), from: optional(Type.String()), to: Type.String(), action: Type.String(), actor: Type.String(), reason: Type.String(), at: Time }, { $id: 'Transition' });
+
+export const AgentDetail = Type.Composite([AgentView, Type.Object({ history: Type.Array(Type.Ref(Transition)), risk: Type.Ref(Risk) })], { $id: 'AgentDetail' });
+
+export const Proposal = Type.Object(
+  {
+    name: Name,
+    owner: optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'defaults to the proposer' })),
+    purpose: Type.String({ minLength: 10, maxLength: 2000 }),
+    roles: optional(Type.Array(Type.String(), { minItems: 1, maxItems: 50 })),
+    template: optional(Type.String()),
+    description: optional(Type.String({ maxLength: 2000 })),
+    regions: optional(Type.Array(Type.String({ pattern: '^[a-z]{2}(-[a-z0-9-]+)?$' }), { minItems: 1 })),
+  },
+  { additionalProperties: false, $id: 'Proposal' },
+);
+
+export const LifecycleResult = Type.Object({ agent: Type.Ref(AgentView), from: Type.String(), propagationMs: Type.Number({ description: 'store change → new policy in the data plane' }) }, { $id: 'LifecycleResult' });
+
+export const Binding = Type.Union(
+  [
+    Type.Object({ type: Type.Literal('jwt'), issuer: Type.String({ pattern: '^https://' }), subject: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    Type.Object({ type: Type.Literal('mtls'), fingerprint: optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$' })), spiffeId: optional(Type.String({ pattern: '^spiffe://[^/]+/.+$' })) }, { additionalProperties: false }),
+  ],
+  { $id: 'Binding' },
+);
+
+export const BindingRecord = Type.Object({ id: Type.String(), agent: Type.String(), binding: Type.Ref(Binding), createdAt: Time, createdBy: Type.String() }, { $id: 'BindingRecord' });
+
+export const KeyView = Type.Object(
+  {
+    id: Type.String(),
+    agent: optional(Type.String()),
+    status: Type.Union([Type.Literal('active'), Type.Literal('expiring'), Type.Literal('expired'), Type.Literal('revoked')]),
+    createdAt: Time,
+    createdBy: optional(Type.String()),
+    expiresAt: Time,
+    revokedAt: optional(Time),
+    lastUsedAt: optional(Time),
+    replacedBy: optional(Type.String()),
+  },
+  { $id: 'KeyView' },
+);
+
+export const NewKey = Type.Object({ key: Type.String({ description: 'the secret, shown this once: hand it to the agent now' }), record: Type.Ref(KeyView) }, { $id: 'NewKey' });
+
+export const AccessRequest = Type.Object(
+  {
+    id: Type.String(),
+    agent: Type.String(),
+    api: Type.String(),
+    operation: Type.String(),
+    reason: Type.String(),
+    durationDays: optional(Type.Integer()),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('granted'), Type.Literal('denied')]),
+    requestedAt: Time,
+    requestedBy: Type.String(),
+    decidedAt: optional(Time),
+    decidedBy: optional(Type.String()),
+    decisionReason: optional(Type.String()),
+    grantExpiresAt: optional(Time),
+    risk: Type.Ref(Risk),
+  },
+  { $id: 'AccessRequest' },
+);
+
+export const AccessAsk = Type.Object(
+  {
+    agent: Name,
+    api: Type.String({ minLength: 1 }),
+    operation: Type.String({ minLength: 1 }),
+    reason: Type.String({ minLength: 10, maxLength: 1000 }),
+    durationDays: optional(Type.Integer({ minimum: 1, maximum: 365 })),
+  },
+  { additionalProperties: false, $id: 'AccessAsk' },
+);
+
+export const ReviewItem = Type.Object({ item: Type.String(), kind: Type.String(), detail: Type.String(), revoke: Type.String({ description: 'what revoking it does' }) }, { $id: 'ReviewItem' });
+export const AgentReview = Type.Object({ agent: Type.String(), owner: Type.String(), state: Type.String(), items: Type.Array(Type.Ref(ReviewItem)) }, { $id: 'AgentReview' });
+export const ReviewDecision = Type.Object(
+  { agent: Name, item: Type.String({ minLength: 1 }), decision: Type.Union([Type.Literal('confirm'), Type.Literal('revoke')]), reason: Reason },
+  { additionalProperties: false, $id: 'ReviewDecisionRequest' },
+);
+
+export const TokenView = Type.Object(
+  { id: Type.String(), subject: Type.String(), roles: Type.Array(Type.String()), createdAt: Time, createdBy: Type.String(), expiresAt: Time, revokedAt: optional(Time), lastUsedAt: optional(Time) },
+  { $id: 'TokenView' },
+);
+
+export const Owner = Type.Object({ email: Type.String(), active: Type.Boolean(), leftAt: optional(Time), updatedBy: Type.String() }, { $id: 'Owner' });
+
+export const AdminEvent = Type.Object(
+  { seq: Type.Integer(), time: Time, actor: Type.String(), roles: Type.Array(Type.String()), action: Type.String(), target: Type.String(), outcome: Type.String(), detail: optional(Type.String()), before: optional(Type.Unknown()), after: optional(Type.Unknown()) },
+  { $id: 'AdminEvent' },
+);
+
+export const Difference = Type.Object({ agent: Type.String(), kind: Type.String(), manifest: optional(Type.String()), runtime: Type.String() }, { $id: 'Difference' });
+
+export const ReasonBody = Type.Object({ reason: Reason }, { additionalProperties: false });
+export const NameParams = Type.Object({ name: Name });
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+export const ActionParams = Type.Object({ name: Name, action: Type.Union(LIFECYCLE_ACTIONS.map((action) => Type.Literal(action))) });
+export const RoleList = Type.Array(Type.Union(ADMIN_ROLES.map((role) => Type.Literal(role))), { minItems: 1 });
+
+/** Schemas referenced by `$ref` from routes: registered once with the server (and in /openapi.json). */
+export const SHARED_SCHEMAS = [Problem, Actor, Risk, AgentView, Transition, AgentDetail, Proposal, LifecycleResult, Binding, BindingRecord, KeyView, NewKey, AccessRequest, AccessAsk, ReviewItem, AgentReview, ReviewDecision, TokenView, Owner, AdminEvent, Difference];

@@ -1,0 +1,26 @@
+import { AccessReviewService } from '../access/access-review.js';
+import { AccessService } from '../access/access-service.js';
+import { AgentService } from '../agents/agent-service.js';
+import { OwnerService } from '../agents/owner-service.js';
+import { AdminTokens } from '../admin-api/admin-tokens.js';
+import { CredentialService } from '../credentials/credential-service.js';
+import type { GovernanceContext } from './governance-context.js';
+
+/** Every governance service over one context: what the admin API and the scheduler call. */
+export class Governance {
+  readonly agents: AgentService;
+  readonly credentials: CredentialService;
+  readonly access: AccessService;
+  readonly reviews: AccessReviewService;
+  readonly owners: OwnerService;
+  readonly tokens: AdminTokens;
+
+  constructor(readonly context: GovernanceContext) {
+    this.agents = new AgentService(context);
+    this.credentials = new CredentialService(context);
+    this.access = new AccessService(context);
+    this.reviews = new AccessReviewService(context, this.agents, this.credentials);
+    this.owners = new OwnerService(context);
+    this.tokens = new AdminTokens(context.store.governance);
+  }
+}
