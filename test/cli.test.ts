@@ -52,7 +52,7 @@ describe('warden check', () => {
   it('passes the examples and prints ok with the counts', () => {
     const run = warden('check', 'examples');
     expect(run.status, shown(run)).toBe(0);
-    expect(run.stdout).toMatch(/^ok: 14 file\(s\), 7 APIs with 30 operations, 5 roles, 8 agents\n$/);
+    expect(run.stdout).toMatch(/^ok: 15 file\(s\), 7 APIs with 30 operations, 5 roles, 8 agents, 2 templates\n$/);
     expect(run.stderr).toBe('');
   });
 
@@ -63,7 +63,7 @@ describe('warden check', () => {
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/agents\/agents\.yaml:59:29 spec\.roles\[1\]: role "refund-supervisr" is not defined$/);
     expect(lines[1]).toBe('    fix: did you mean "refund-supervisor"?');
-    expect(lines.at(-1)).toBe('1 problem(s) in 14 file(s)');
+    expect(lines.at(-1)).toBe('1 problem(s) in 15 file(s)');
   });
 
   it('prints parseable JSON with the problems', async () => {
@@ -72,7 +72,7 @@ describe('warden check', () => {
     expect(run.status, shown(run)).toBe(1);
     const report = JSON.parse(run.stdout) as { ok: boolean; files: number; problems: { file: string; line: number; column: number; field: string; message: string; fix: string }[] };
     expect(report.ok).toBe(false);
-    expect(report.files).toBe(14);
+    expect(report.files).toBe(15);
     const problem = report.problems.find((candidate) => candidate.field === 'spec.sensitivity');
     expect(problem, run.stdout).toBeDefined();
     expect(problem!.file.endsWith('apis/payments.yaml')).toBe(true);
@@ -82,7 +82,7 @@ describe('warden check', () => {
   it('prints JSON for a valid folder too', () => {
     const run = warden('check', 'examples', '--json');
     expect(run.status, shown(run)).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ ok: true, files: 14, apis: 7, operations: 30, roles: 5, agents: 8, problems: [] });
+    expect(JSON.parse(run.stdout)).toEqual({ ok: true, files: 15, apis: 7, operations: 30, roles: 5, agents: 8, templates: 2, problems: [] });
   });
 
   it('treats a folder that does not exist as bad input (exit 2) and says what to give', () => {
@@ -238,17 +238,28 @@ describe('warden demo (npm start)', () => {
     expect(out).toContain('audit: decision would-deny WARDEN_AUTHZ_NOT_GRANTED');
     expect(out).toContain('→ 400 WARDEN_REQUEST_NOT_CANONICAL');
     expect(out).toContain('→ 401 WARDEN_AUTHN_MISSING');
-    expect(out).toContain('8 new records');
-    // The audit file has one record per call and none of the secrets the demo printed.
+    // Governance: a suspension is in force for the very next call, and an access request, once approved, too.
+    expect(out).toMatch(/suspended: new policy in the gateway [\d.]+ ms after the change\n     next call: 403 WARDEN_AGENT_NOT_ACTIVE/);
+    expect(out).toContain('→ 200 state active');
+    expect(out).toMatch(/→ 201 pending: ar_[0-9a-f]{16} waits for security, risk (low|medium|high) \(\d+\)/);
+    expect(out).toMatch(/→ 200 granted until \S+; then \$GW\/crm\/customers\?q=martin → 200, \d+ customer\(s\)/);
+    expect(out).toContain('11 new records');
+    // The audit file has one record per gateway call and none of the secrets the demo printed.
     const key = /export SUPPORT_KEY=(\S+)/.exec(out)![1]!;
     const token = /export ANALYST_TOKEN=(\S+)/.exec(out)![1]!;
-    const records = (await readFile(path.join(data, 'audit.jsonl'), 'utf8')).trimEnd().split('\n');
-    expect(records).toHaveLength(8);
+    const adminToken = /ADMIN_TOKEN=(wda_\S+)/.exec(out)![1]!;
+    const records = (await readFile(path.join(data, 'demo', 'audit.jsonl'), 'utf8')).trimEnd().split('\n');
+    expect(records).toHaveLength(11);
     for (const record of records) {
       expect(record).not.toContain(key);
       expect(record).not.toContain(token.split('.')[2]);
+      expect(record).not.toContain(adminToken);
     }
-  }, 60_000);
+    // A second run starts from the fleet as written again.
+    const again = warden('demo', '--once', '--port', '0', '--admin-port', '0', '--data', data);
+    expect(again.status, shown(again)).toBe(0);
+    expect(again.stdout).toMatch(/→ 201 pending: ar_/);
+  }, 90_000);
 });
 
 describe('--help', () => {

@@ -17,7 +17,7 @@ const requests: DecisionRequest[] = [
 ];
 
 function reversed(set: ManifestSet): ManifestSet {
-  return { apis: [...set.apis].reverse(), roles: [...set.roles].reverse(), agents: [...set.agents].reverse() };
+  return { apis: [...set.apis].reverse(), roles: [...set.roles].reverse(), agents: [...set.agents].reverse(), templates: [...(set.templates ?? [])].reverse() };
 }
 
 describe('compile', () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -35,11 +35,14 @@ export function registerDemo(program: Command): void {
     .description('run the gateway with the example fleet, demo upstream services and a guided walkthrough (what `npm start` does)')
     .option('--examples <dir>', 'manifest folder to serve', path.join(packageRoot(), 'examples'))
     .option('--port <port>', 'agent port of the gateway', '8080')
-    .option('--admin-port <port>', 'admin port (health, metrics)', '8081')
+    .option('--admin-port <port>', 'admin port (admin API, health, metrics)', '8081')
     .option('--once', 'exit after the walkthrough instead of serving until Ctrl-C')
     .addOption(dataOption)
     .action(async (options: { examples: string; port: string; adminPort: string; once?: boolean; data: string }) => {
-      const dataDirectory = path.resolve(options.data);
+      // The demo keeps its own store and starts from the example fleet as written on every run:
+      // a key revoked or an agent suspended while trying things last time does not spoil the tour.
+      const dataDirectory = path.join(path.resolve(options.data), 'demo');
+      await rm(dataDirectory, { recursive: true, force: true });
       const env: NodeJS.ProcessEnv = { ...process.env };
       const credentials: Partial<Record<DemoApi, { header: string; value: string }>> = {};
       for (const secret of UPSTREAM_SECRETS) {
@@ -47,7 +50,7 @@ export function registerDemo(program: Command): void {
         env[secret.env] = value;
         credentials[secret.api] = { header: secret.header, value: `${secret.scheme}${value}` };
       }
-      const demoDirectory = path.join(dataDirectory, 'demo');
+      const demoDirectory = path.join(dataDirectory, 'keys');
       await mkdir(demoDirectory, { recursive: true });
       const idp = await signingKey(path.join(demoDirectory, 'login.example.com.jwks.json'));
       const orchestrator = await signingKey(path.join(demoDirectory, 'orchestrator.jwks.json'));
@@ -60,8 +63,8 @@ export function registerDemo(program: Command): void {
         admin: { host: '127.0.0.1', port: port(options.adminPort, '--admin-port') },
         audit: { jsonl: 'audit.jsonl' },
         identity: {
-          jwt: [issuer(IDP_ISSUER, 'demo/login.example.com.jwks.json')],
-          context: [issuer(ORCHESTRATOR_ISSUER, 'demo/orchestrator.jwks.json')],
+          jwt: [issuer(IDP_ISSUER, 'keys/login.example.com.jwks.json')],
+          context: [issuer(ORCHESTRATOR_ISSUER, 'keys/orchestrator.jwks.json')],
         },
       });
       const keys: Record<string, string> = {};
@@ -82,6 +85,8 @@ export function registerDemo(program: Command): void {
         throw error;
       }
       const gateway = `http://127.0.0.1:${runtime.addresses.agent.port}`;
+      // A security officer's admin token for the governance part of the tour, issued in-process.
+      const officer = await runtime.governance.tokens.issue(runtime.governance.context, { subject: 'warden demo', roles: ['admin'] }, { subject: 'security.officer@example.com', roles: ['security', 'admin'], ttlDays: 1 });
       const admin = `http://127.0.0.1:${runtime.addresses.admin.port}`;
       const context = await new SignJWT({ customer: 'C-1001', ticket: 'T-77', purpose: 'support' })
         .setProtectedHeader({ alg: 'ES256', kid: orchestrator.kid })
@@ -105,7 +110,7 @@ export function registerDemo(program: Command): void {
           'Warden demo — an API gateway for AI agents',
           '',
           `Gateway (agents):      ${gateway}`,
-          `Admin (health, metrics): ${admin}/healthz  ${admin}/readyz  ${admin}/metrics`,
+          `Admin API (humans):    ${admin}/openapi.json  ${admin}/healthz  ${admin}/readyz  ${admin}/metrics`,
           `Demo upstreams:        ${Object.entries(upstreams.urls).map(([api, url]) => `${api} ${url}`).join(', ')}`,
           `Policy:                ${path.relative(process.cwd(), options.examples) || '.'} applied to ${path.relative(process.cwd(), dataDirectory) || '.'}/warden.db`,
           ...runtime.warnings.map((warning) => `warning: ${warning}`),
@@ -113,21 +118,25 @@ export function registerDemo(program: Command): void {
           'Each agent holds only its own Warden credential. Upstream secrets live in the gateway.',
           '',
         ]);
-        await walkthrough(gateway, runtime, { supportKey: keys.key_supportbot01!, context, analystToken });
+        await walkthrough(gateway, admin, runtime, { supportKey: keys.key_supportbot01!, context, analystToken, adminToken: officer.token });
         printLines([
           'Try it yourself (keys are shown once; the store keeps only their SHA-256 digests):',
           `  export GW=${gateway}`,
           `  export SUPPORT_KEY=${keys.key_supportbot01}`,
           `  export CONTEXT=${context}`,
           `  export ANALYST_TOKEN=${analystToken}`,
+          `  export ADMIN=${admin} ADMIN_TOKEN=${officer.token}   # a security officer's admin token`,
           `  curl -s $GW/crm/customers/C-1001 -H "Authorization: Bearer $SUPPORT_KEY" -H "Warden-Context: $CONTEXT"`,
           `  curl -s $GW/crm/customers/C-1001/orders -H "Authorization: Bearer $SUPPORT_KEY" -H "Warden-Context: $CONTEXT"`,
           `  curl -s $GW/payments/refunds -H "Authorization: Bearer $SUPPORT_KEY" -H 'Content-Type: application/json' -d '{"orderId":"O-1001-1","amount":250,"currency":"EUR"}'`,
           `  curl -s "$GW/finance/transactions?from=2026-09-01&to=2026-09-30" -H "Authorization: Bearer $ANALYST_TOKEN"`,
           `  curl -s ${admin}/metrics | grep warden_requests_total`,
+          '  curl -s $ADMIN/agents -H "Authorization: Bearer $ADMIN_TOKEN"          # or: WARDEN_ADMIN_URL=$ADMIN WARDEN_ADMIN_TOKEN=$ADMIN_TOKEN npx warden agents list',
+          '  curl -s $ADMIN/review-queue -H "Authorization: Bearer $ADMIN_TOKEN"',
           `  tail -n 3 ${path.relative(process.cwd(), path.join(dataDirectory, 'audit.jsonl'))}`,
           '',
-          'Run the same gateway against real upstreams: warden start --config warden.yaml (docs/gateway.md).',
+          'Run the same gateway against real upstreams: warden start --config warden.yaml (docs/gateway.md);',
+          'govern agents, keys and access with the admin API and the warden CLI (docs/governance.md).',
         ]);
         if (options.once) return;
         printLines(['', 'Serving until Ctrl-C.']);
@@ -144,54 +153,84 @@ export function registerDemo(program: Command): void {
 }
 
 /** The guided tour: real calls through the real gateway, each showing one thing Warden does. */
-async function walkthrough(gateway: string, runtime: GatewayRuntime, secrets: { supportKey: string; context: string; analystToken: string }): Promise<void> {
+async function walkthrough(gateway: string, admin: string, runtime: GatewayRuntime, secrets: { supportKey: string; context: string; analystToken: string; adminToken: string }): Promise<void> {
   const support = { authorization: `Bearer ${secrets.supportKey}`, 'warden-context': secrets.context };
   const analyst = { authorization: `Bearer ${secrets.analystToken}` };
   const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
   const before = (await runtime.store.lastAuditEvent())?.seq ?? 0;
   let step = 0;
+  // Each call through the gateway is one audit record; admin calls are logged elsewhere.
+  let gatewayCalls = 0;
+  const viaGateway = (method: string, target: string, headers: Record<string, string>, json?: unknown) => {
+    gatewayCalls++;
+    return request(gateway, method, target, headers, json);
+  };
   const show = (title: string, shell: string, call: Call, lines: string[]) => {
     step++;
     printLines([`${step}. ${title}`, `   $ ${shell}`, `   → ${call.status} ${lines[0] ?? ''}`, ...lines.slice(1).map((line) => `     ${line}`), '']);
   };
 
-  let call = await request(gateway, 'GET', '/crm/customers/C-1001', support);
+  let call = await viaGateway('GET', '/crm/customers/C-1001', support);
   const customer = parse(call.body);
   show('The support bot reads the customer of its current ticket (bound by its Warden-Context token)', 'curl $GW/crm/customers/C-1001 -H "Authorization: Bearer $SUPPORT_KEY" -H "Warden-Context: $CONTEXT"', call, [
     `name ${String(customer.name)}, email ${String(customer.email)}, phone ${String(customer.phone)} (masked by the grant), dateOfBirth ${customer.dateOfBirth === undefined ? 'dropped' : 'present'}`,
   ]);
 
-  call = await request(gateway, 'GET', '/crm/customers/C-2002', support);
+  call = await viaGateway('GET', '/crm/customers/C-2002', support);
   show('A prompt-injected support bot asks for another customer (BOLA)', 'curl $GW/crm/customers/C-2002 …same credentials…', call, problemLines(call));
 
-  call = await request(gateway, 'GET', '/hr/employees/E-7', support);
+  call = await viaGateway('GET', '/hr/employees/E-7', support);
   show('The support bot reaches for HR data: forbidden, and told what it may use instead', 'curl $GW/hr/employees/E-7 …', call, problemLines(call));
 
-  call = await request(gateway, 'GET', `/finance/transactions?from=${day(-120)}&to=${day(0)}`, analyst);
+  call = await viaGateway('GET', `/finance/transactions?from=${day(-120)}&to=${day(0)}`, analyst);
   show('The finance analyst (OIDC access token) asks for 120 days of ledger; its grant allows 90', `curl "$GW/finance/transactions?from=${day(-120)}&to=${day(0)}" -H "Authorization: Bearer $ANALYST_TOKEN"`, call, problemLines(call));
 
-  call = await request(gateway, 'GET', `/finance/transactions?from=${day(-30)}&to=${day(0)}`, analyst);
+  call = await viaGateway('GET', `/finance/transactions?from=${day(-30)}&to=${day(0)}`, analyst);
   const transactions = parse(call.body);
   show('…and gets 30 days', `curl "$GW/finance/transactions?from=${day(-30)}&to=${day(0)}" …`, call, [`${Array.isArray(transactions.transactions) ? transactions.transactions.length : Array.isArray(transactions) ? (transactions as unknown[]).length : '?'} transactions`]);
 
-  call = await request(gateway, 'GET', '/warehouse/export', analyst);
+  call = await viaGateway('GET', '/warehouse/export', analyst);
   // The record is written when the response closes and flushed within 50 ms.
-  const recorded = (await waitForAudit(runtime, before, step + 1)).at(-1);
+  const recorded = (await waitForAudit(runtime, before, gatewayCalls)).at(-1);
   show('Monitor mode: the legacy warehouse is being rolled out, so an ungranted export still passes — and is recorded', 'curl $GW/warehouse/export -H "Authorization: Bearer $ANALYST_TOKEN"', call, [
     `(passed through) audit: decision ${recorded?.decision.outcome} ${recorded?.decision.reason}`,
   ]);
 
-  call = await request(gateway, 'GET', '/crm/customers/C-1001/..%2FC-2002', support);
+  call = await viaGateway('GET', '/crm/customers/C-1001/..%2FC-2002', support);
   show('A path trick to reach another customer is refused before routing; the CRM never sees it', 'curl --path-as-is "$GW/crm/customers/C-1001/..%2FC-2002" …', call, problemLines(call));
 
-  call = await request(gateway, 'GET', '/crm/customers/C-1001', {});
+  call = await viaGateway('GET', '/crm/customers/C-1001', {});
   show('No credential, no access', 'curl $GW/crm/customers/C-1001', call, problemLines(call));
 
-  const events = await waitForAudit(runtime, before, step);
+  const officer = { authorization: `Bearer ${secrets.adminToken}`, 'content-type': 'application/json' };
+  call = await request(admin, 'POST', '/agents/support-bot/actions/suspend', officer, { reason: 'demo: suspected prompt injection in ticket T-77' });
+  const suspended = parse(call.body);
+  const denied = await viaGateway('GET', '/crm/customers/C-1001', support);
+  show('A security officer suspends the support bot (admin API); its very next call is refused', 'curl -X POST $ADMIN/agents/support-bot/actions/suspend -H "Authorization: Bearer $ADMIN_TOKEN" -d \'{"reason":"…"}\'', call, [
+    `suspended: new policy in the gateway ${Number(suspended.propagationMs ?? Number.NaN).toFixed(1)} ms after the change`,
+    `next call: ${denied.status} ${problemLines(denied)[0]}`,
+  ]);
+  call = await request(admin, 'POST', '/agents/support-bot/actions/reinstate', officer, { reason: 'demo: ticket reviewed, no injection' });
+  show('…and reinstates it', 'curl -X POST $ADMIN/agents/support-bot/actions/reinstate …', call, [`state ${String((parse(call.body).agent as Record<string, unknown> | undefined)?.state)}`]);
+
+  call = await viaGateway('POST', '/.warden/access-requests', { authorization: support.authorization, 'content-type': 'application/json' }, { api: 'crm', operation: 'searchCustomers', reason: 'customers who write in without a ticket number must be found by e-mail', durationDays: 7 });
+  const asked = parse(call.body);
+  const risk = (asked.risk ?? {}) as Record<string, unknown>;
+  show('The support bot asks for access it lacks, at the link every denial gives (requestAccess)', 'curl -X POST $GW/.warden/access-requests -H "Authorization: Bearer $SUPPORT_KEY" -d \'{"api":"crm","operation":"searchCustomers","reason":"…","durationDays":7}\'', call, [
+    `${String(asked.status)}: ${String(asked.id)} waits for security, risk ${String(risk.level)} (${String(risk.score)})`,
+  ]);
+  call = await request(admin, 'POST', `/access-requests/${String(asked.id)}/approve`, officer, { reason: 'demo: needed for walk-in customers' });
+  const searched = await viaGateway('GET', '/crm/customers?q=martin', support);
+  show('Security approves it for 7 days; the search works at once', `curl -X POST $ADMIN/access-requests/${String(asked.id)}/approve …`, call, [
+    `${String(parse(call.body).status)} until ${String(parse(call.body).grantExpiresAt)}; then $GW/crm/customers?q=martin → ${searched.status}, ${String(parse(searched.body).total)} customer(s)`,
+  ]);
+
+  const events = await waitForAudit(runtime, before, gatewayCalls);
   const last = events[events.length - 1];
   printLines([
-    `${step + 1}. Every call above is one audit record, hash-chained: ${events.length} new records, last seq ${last?.seq} hash ${last?.hash?.slice(0, 23)}…`,
-    '   (in the store and in audit.jsonl; no key, token or query value is ever written)',
+    `${step + 1}. Every gateway call above is one audit record, hash-chained: ${events.length} new records, last seq ${last?.seq} hash ${last?.hash?.slice(0, 23)}…`,
+    '   (in the store and in audit.jsonl; no key, token or query value is ever written;',
+    '   the admin actions are in the admin log: curl $ADMIN/admin-events -H "Authorization: Bearer $ADMIN_TOKEN")',
     '',
   ]);
 }
@@ -214,7 +253,7 @@ function parse(text: string): Record<string, unknown> {
 }
 
 /** A raw HTTP request, so the target reaches the gateway exactly as written (fetch would normalise it). */
-function request(base: string, method: string, target: string, headers: Record<string, string>): Promise<Call> {
+function request(base: string, method: string, target: string, headers: Record<string, string>, json?: unknown): Promise<Call> {
   return new Promise((resolve, reject) => {
     const url = new URL(base);
     const req = http.request({ host: url.hostname, port: url.port, method, path: target, headers, agent: false }, (res) => {
@@ -224,7 +263,7 @@ function request(base: string, method: string, target: string, headers: Record<s
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end();
+    req.end(json === undefined ? undefined : JSON.stringify(json));
   });
 }
 

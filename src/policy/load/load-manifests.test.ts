@@ -80,7 +80,8 @@ describe('loadManifests: the example folder', () => {
     expect(result.set.apis.map((api) => api.metadata.name).sort()).toEqual(['crm', 'finance', 'hr', 'it-ops', 'legacy-fax', 'legacy-warehouse', 'payments']);
     expect(result.set.roles).toHaveLength(5);
     expect(result.set.agents).toHaveLength(8);
-    expect(result.files).toHaveLength(14);
+    expect(result.set.templates?.map((template) => [template.metadata.name, template.spec.preApproved])).toEqual([['standard-support-bot', true], ['support-supervisor-bot', false]]);
+    expect(result.files).toHaveLength(15);
     expect(result.files.some((file) => file.endsWith('crm.openapi.yaml'))).toBe(true);
   });
 
@@ -234,6 +235,18 @@ describe('loadManifests: schema mistakes', () => {
     await edit('apis/legacy-warehouse.yaml', from, to);
     const problem = onlyProblem(await load());
     expectProblem(problem, { file: 'apis/legacy-warehouse.yaml', line: await lineOf('apis/legacy-warehouse.yaml', to), field: `spec.lifecycle.${field}`, message: 'is not a calendar date', fix: 'YYYY-MM-DD' });
+  });
+
+  it('reports a template role that is not defined, with the closest role', async () => {
+    await edit('templates/agent-templates.yaml', 'roles: [customer-service]\n  preApproved: true', 'roles: [customer-servce]\n  preApproved: true');
+    const problem = onlyProblem(await load());
+    expectProblem(problem, { file: 'templates/agent-templates.yaml', line: await lineOf('templates/agent-templates.yaml', 'customer-servce'), field: 'spec.roles[0]', message: 'role "customer-servce" is not defined', fix: 'customer-service' });
+  });
+
+  it('reserves /.warden for the gateway\'s own endpoints', async () => {
+    await edit('apis/crm.yaml', 'basePath: /crm', 'basePath: /.warden/crm');
+    const problem = problemAt(await load(), 'apis/crm.yaml', 'spec.basePath');
+    expect(problem.message).toContain('reserved for the gateway');
   });
 
   it('reports a scalar where a list is expected', async () => {
