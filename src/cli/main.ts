@@ -1,31 +1,63 @@
 import { Command, CommanderError } from 'commander';
-import { registerApply } from './commands/apply.js';
-import { registerCheck } from './commands/check.js';
-import { registerDecide } from './commands/decide.js';
-import { registerDemo } from './commands/demo.js';
-import { registerHistory } from './commands/history.js';
-import { registerStart } from './commands/start.js';
+import { registerAccess } from './commands/access.js';
+import { registerAdminLog } from './commands/admin-log.js';
+import { registerAgents } from './commands/agents.js';
+import { registerDiff } from './commands/diff.js';
+import { registerKeys } from './commands/keys.js';
+import { registerOwners } from './commands/owners.js';
+import { registerReview } from './commands/review.js';
+import { registerTokens } from './commands/tokens.js';
 import { EXIT, UsageError } from './output.js';
 
-/** The `warden` command: thin over the libraries (and, later, the admin API). */
-export function buildProgram(): Command {
+/** Commands that only talk to the admin API: they need neither the policy engine nor the store. */
+const ADMIN_API_COMMANDS = new Set(['agents', 'keys', 'access', 'review', 'diff', 'tokens', 'owners', 'admin-log']);
+
+/**
+ * The `warden` command: thin over the libraries and the admin API. The commands that work on
+ * manifests and the store are loaded only when `argv` may need them, so an admin API command
+ * starts without loading the policy compiler, SQLite and the gateway.
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('warden')
     .description('Warden: API gateway and governance control plane for AI agents')
     .showHelpAfterError('(run with --help for usage)')
+    // A command's options are read after its name only: `warden review` and its subcommands
+    // (`warden review confirm`) both take --admin-url and the like, and each must get its own.
+    .enablePositionalOptions()
     .exitOverride();
-  registerCheck(program);
-  registerDecide(program);
-  registerApply(program);
-  registerHistory(program);
-  registerStart(program);
-  registerDemo(program);
+  const first = argv.find((arg) => !arg.startsWith('-'));
+  if (first === undefined || !ADMIN_API_COMMANDS.has(first)) {
+    const [check, decide, apply, history, start, demo] = await Promise.all([
+      import('./commands/check.js'),
+      import('./commands/decide.js'),
+      import('./commands/apply.js'),
+      import('./commands/history.js'),
+      import('./commands/start.js'),
+      import('./commands/demo.js'),
+    ]);
+    check.registerCheck(program);
+    decide.registerDecide(program);
+    apply.registerApply(program);
+    history.registerHistory(program);
+    start.registerStart(program);
+    demo.registerDemo(program);
+  }
+  registerAgents(program);
+  registerKeys(program);
+  registerAccess(program);
+  registerReview(program);
+  registerDiff(program);
+  registerTokens(program);
+  registerOwners(program);
+  registerAdminLog(program);
   return program;
 }
 
 /** Runs the CLI; every failure becomes a one-line message with what to do next, never a stack trace. */
 export async function main(argv: readonly string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync([...argv], { from: 'user' });
+    const program = await buildProgram(argv);
+    await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.failure;
