@@ -573,8 +573,10 @@ describe('the governance commands', () => {
     expect(diff.stdout).toMatch(/^orders-bot +agent +- +proposed by olivia@example\.com, decommissioned, roles support-reader$/m);
     expect(diff.stdout).toMatch(/^returns-bot +agent +- +proposed by olivia@example\.com, approved, roles support-reader$/m);
     expect(diff.stdout).toMatch(/^orders-bot +key +- +API key key_\S+ \(revoked\)$/m);
-    expect(diff.stdout).toMatch(/^orders-bot +rule +- +grant crm exportCustomers until \S+ \(rt_\S+, access-request ar_\S+\)$/m);
-    expect(diff.stdout).toMatch(/^orders-bot +binding +- +certificate spiffe:\/\/example\.com\/ns\/shop\/sa\/orders/m);
+    // Decommissioning removed its runtime grant: nothing of it is left to carry back.
+    expect(diff.stdout).not.toMatch(/^orders-bot +rule /m);
+    // …and released its bindings, so the identities can serve a successor.
+    expect(diff.stdout).not.toMatch(/^orders-bot +binding /m);
     const parsed = json('audrey', 'diff');
     expect(parsed.appliedVersion).toEqual(expect.any(Number));
     expect(parsed.differences).toContainEqual({ agent: 'report-bot', kind: 'state', manifest: 'active', runtime: 'quarantined' });

@@ -154,7 +154,8 @@ describe('who may do what: owners, security, admins and auditors', () => {
     ];
     // Each lifecycle action on an agent in a state where it applies, so only the role refuses it.
     expect((await h.as('bob').post('/agents', { name: 'pending-bot', purpose: 'Waits for its security review', roles: ['support-reader'] })).status).toBe(201);
-    expect((await h.as('ada').post('/agents/gift-bot/actions/approve', because('review'))).status).toBe(200);
+    // ada proposed gift-bot, so the security review is sam's (nobody approves what they proposed).
+    expect((await h.as('sam').post('/agents/gift-bot/actions/approve', because('review'))).status).toBe(200);
     expect((await h.as('root').post('/agents/gift-bot/actions/approve', because('approval'))).status).toBe(200);
     expect((await h.as('sue').post('/agents/sue-bot/actions/test', because('acceptance test'))).status).toBe(200);
     expect((await h.as('sam').post('/agents/alice-bot/actions/suspend', because('for the auditor test'))).status).toBe(200);

@@ -53,13 +53,15 @@ export class AccessReviewService {
     const expiryDays = options.expiryDays ?? settings.expiryWarningDays;
     const now = this.context.now().getTime();
     const governance = this.context.store.governance;
-    const [records, usage, keys, owners, decisions] = await Promise.all([
+    const [records, usage, keys, owners, decisions, rules] = await Promise.all([
       governance.listAgents(),
       governance.listUsage(),
       this.context.store.listApiKeys(),
       governance.listOwners(),
       governance.listReviewDecisions(),
+      governance.listRules(),
     ]);
+    const granted = new Map(rules.map((rule) => [`${runtimeRoleName(rule.agent)}/grants/${rule.id}`, rule.createdAt.getTime()]));
     const left = new Set(owners.filter((owner) => !owner.active).map((owner) => owner.email.toLowerCase()));
     const created = new Map(records.map((record) => [record.name, record.createdAt.getTime()]));
     const reviews: AgentReview[] = [];
@@ -68,12 +70,18 @@ export class AccessReviewService {
       const items: ReviewItem[] = [];
       const mine = usage.filter((record) => record.agent === agent.name);
       const since = created.get(agent.name) ?? 0;
-      const quiet = (item: string, days: number) => decisions.some((decision) => decision.agent === agent.name && decision.item === item && decision.decision === 'confirm' && now - decision.at.getTime() < days * 86_400_000);
+      const latest = (item: string) => decisions.filter((decision) => decision.agent === agent.name && decision.item === item).at(-1);
+      const quiet = (item: string, days: number) => {
+        const decision = latest(item);
+        // Confirmed lately, or revoked (a revoked grant stays in its role, forbidden for this agent).
+        return decision !== undefined && ((decision.decision === 'revoke' && item.startsWith('grant:')) || (decision.decision === 'confirm' && now - decision.at.getTime() < days * 86_400_000));
+      };
 
       const unusedCutoff = now - unusedDays * 86_400_000;
       for (const { ref, lastUsed } of grantsOf(snapshot, agent.name, mine)) {
         const item = `grant:${ref}`;
-        const stale = lastUsed === undefined ? since < unusedCutoff : lastUsed < unusedCutoff;
+        // A grant never used counts from when the agent got it: its registration, or a runtime grant's creation.
+        const stale = lastUsed === undefined ? (granted.get(ref) ?? since) < unusedCutoff : lastUsed < unusedCutoff;
         if (!stale || quiet(item, unusedDays)) continue;
         const isRuntime = ref.startsWith(`${runtimeRoleName(agent.name)}/`);
         items.push({
@@ -114,10 +122,14 @@ export class AccessReviewService {
     if (agent === undefined) return refuse(this.context, actor, `review.${decision}`, target, new GovernanceError('WARDEN_ADMIN_NOT_FOUND', `no agent is called ${agentName}`));
     await authorize(this.context, actor, `review.${decision}`, target, hasRole(actor, 'admin', 'security') || actsAsOwner(actor, agent.owner), 'security, admin or the agent\'s owner');
     if (!(await this.#isItemOf(snapshot, agentName, item))) return refuse(this.context, actor, `review.${decision}`, target, new GovernanceError('WARDEN_ADMIN_INVALID', `${item} is not a review item of ${agentName}; run \`warden review\` for the items`));
-    if (decision === 'revoke') await this.#revoke(actor, agentName, item, why, snapshot);
+    const previous = (await this.context.store.governance.listReviewDecisions(agentName)).filter((candidate) => candidate.item === item).at(-1);
+    if (decision === 'revoke' && previous?.decision === 'revoke' && item.startsWith('grant:')) {
+      return refuse(this.context, actor, 'review.revoke', target, new GovernanceError('WARDEN_ADMIN_CONFLICT', `${item} was revoked already (${previous.at.toISOString()} by ${previous.actor})`));
+    }
+    const change = decision === 'revoke' ? await this.#revoke(actor, agentName, item, why, snapshot) : { before: { item, decision: previous?.decision ?? null }, after: { item, decision: 'confirm' } };
     const record: ReviewDecision = { agent: agentName, item, decision, actor: actor.subject, reason: why, at: this.context.now() };
     await this.context.store.governance.addReviewDecision(record);
-    await this.context.log.changed(actor, `review.${decision}`, target, { after: { item }, detail: why });
+    await this.context.log.changed(actor, `review.${decision}`, target, { ...change, detail: why });
     return record;
   }
 
@@ -149,29 +161,36 @@ export class AccessReviewService {
     return false;
   }
 
-  async #revoke(actor: Actor, agentName: string, item: string, why: string, snapshot: Snapshot): Promise<void> {
+  /** Takes away what the item names; returns what changed, for the admin log. */
+  async #revoke(actor: Actor, agentName: string, item: string, why: string, snapshot: Snapshot): Promise<{ before: unknown; after: unknown }> {
     if (item === 'idle' || item === 'owner') {
-      await this.agents.act(actor, agentName, 'suspend', `access review: ${why}`);
-      return;
+      const result = await this.agents.act(actor, agentName, 'suspend', `access review: ${why}`);
+      return { before: { item, state: result.from }, after: { item, state: result.agent.state } };
     }
     if (item.startsWith('credential:')) {
-      await this.credentials.revoke(actor, item.slice('credential:'.length), `access review: ${why}`);
-      return;
+      const keyId = item.slice('credential:'.length);
+      const key = await this.credentials.revoke(actor, keyId, `access review: ${why}`);
+      return { before: { item, key: keyId, revokedAt: null }, after: { item, key: keyId, revokedAt: key.revokedAt } };
     }
     const ref = item.slice('grant:'.length);
     const runtimePrefix = `${runtimeRoleName(agentName)}/grants/`;
     if (ref.startsWith(runtimePrefix)) {
-      await this.context.store.governance.removeRule(ref.slice(runtimePrefix.length));
+      const ruleId = ref.slice(runtimePrefix.length);
+      await this.context.store.governance.removeRule(ruleId);
       await this.context.publisher.publish();
-      return;
+      return { before: { item, runtimeRule: ruleId }, after: { item, runtimeRule: null } };
     }
     const forbids = forbidsFor(snapshot, agentName, ref, `revoked in an access review by ${actor.subject}: ${why}`);
     if (forbids.length === 0) throw new GovernanceError('WARDEN_ADMIN_INVALID', `${agentName} holds no grant ${ref}`);
     const now = this.context.now();
+    const added: string[] = [];
     for (const forbid of forbids) {
-      await this.context.store.governance.addRule({ id: randomId('rt'), agent: agentName, kind: 'forbid', rule: forbid, expiresAt: undefined, source: 'access-review', sourceId: ref, createdAt: now, createdBy: actor.subject });
+      const id = randomId('rt');
+      await this.context.store.governance.addRule({ id, agent: agentName, kind: 'forbid', rule: forbid, expiresAt: undefined, source: 'access-review', sourceId: ref, createdAt: now, createdBy: actor.subject });
+      added.push(id);
     }
     await this.context.publisher.publish();
+    return { before: { item, forbids: [] }, after: { item, forbids: added.map((id, index) => ({ id, api: forbids[index]!.api, operations: forbids[index]!.operations })) } };
   }
 }
 

@@ -77,10 +77,17 @@ export class AccessService {
     const target = `access-request/${id}`;
     const why = await Promise.resolve().then(() => requireReason(options.reason)).catch((error: GovernanceError) => refuse(this.context, actor, 'access.approve', target, error));
     const request = await this.#pending(actor, 'access.approve', id);
-    const owner = currentSnapshot(this.context).agents.get(request.agent)?.owner ?? '';
+    const agent = currentSnapshot(this.context).agents.get(request.agent);
+    const owner = agent?.owner ?? '';
     await authorize(this.context, actor, 'access.approve', target, hasRole(actor, 'admin', 'security'), 'security or admin');
     if (owner.toLowerCase() === actor.subject.toLowerCase()) {
       return refuse(this.context, actor, 'access.approve', target, new GovernanceError('WARDEN_ADMIN_FORBIDDEN', `${actor.subject} owns ${request.agent} and cannot approve its access; another security reviewer must`));
+    }
+    if (request.requestedBy.toLowerCase() === actor.subject.toLowerCase()) {
+      return refuse(this.context, actor, 'access.approve', target, new GovernanceError('WARDEN_ADMIN_FORBIDDEN', `${actor.subject} asked for this access and cannot approve it; another security reviewer must`));
+    }
+    if (agent === undefined || !['approved', 'testing', 'active'].includes(agent.state)) {
+      return refuse(this.context, actor, 'access.approve', target, new GovernanceError('WARDEN_ADMIN_CONFLICT', `${request.agent} is ${agent?.state ?? 'gone'}; it gets no new access (deny the request)`));
     }
     const days = options.durationDays ?? request.durationDays;
     if (days !== undefined && !validDays(days)) return refuse(this.context, actor, 'access.approve', target, new GovernanceError('WARDEN_ADMIN_INVALID', `durationDays must be a whole number from 1 to ${MAX_DAYS}`));

@@ -67,6 +67,14 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => (typeof json.$id === 'string' ? json.$id : `def-${index}`) },
   });
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  // Every documented route can refuse in the same few ways; the document says so for each.
+  const refusal = { $ref: 'Problem' };
+  const refusals = { 400: refusal, 401: refusal, 403: refusal, 404: refusal, 409: refusal, 500: refusal };
+  app.addHook('onRoute', (route) => {
+    const schema = (route.schema ?? {}) as { hide?: boolean; response?: Record<string, unknown> };
+    if (schema.hide === true) return;
+    route.schema = { ...schema, response: { ...refusals, ...schema.response } };
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0]!;

@@ -1,13 +1,11 @@
 import { Value } from '@sinclair/typebox/value';
 import { AgentManifestSchema, type AgentManifest, type AgentState, type AgentTemplateManifest, type CredentialBinding } from '../../model/manifests/index.js';
-import { formatRuleRef } from '../../policy/decision.js';
 import { schemaProblems } from '../../policy/load/schema-problems.js';
 import type { Snapshot } from '../../policy/snapshot.js';
 import { actsAsOwner, authorize, currentSnapshot, hasRole, refuse, requireReason, type GovernanceContext } from '../governance/governance-context.js';
 import { GovernanceError } from '../governance/governance-error.js';
 import { runtimeRoleName } from '../publish/effective-policy.js';
 import type { AgentRecord, AgentTransition, BindingRecord, RuntimeRule } from '../store/governance-store.js';
-import { bindingIdentity } from '../store/sql-governance-store.js';
 import { legalActions, planTransition, type Actor, type LifecycleAction } from './lifecycle.js';
 import { assessRisk, type RiskAssessment } from './risk-assessment.js';
 import { randomId } from '../governance/random-id.js';
@@ -18,7 +16,10 @@ export interface AgentView {
   readonly source: 'manifest' | 'api';
   readonly owner: string;
   readonly purpose: string;
+  readonly description: string | undefined;
   readonly roles: readonly string[];
+  /** Regions it may call from; undefined: any. */
+  readonly regions: readonly string[] | undefined;
   readonly state: AgentState;
   readonly stateSince: string | undefined;
   readonly template: string | undefined;
@@ -27,6 +28,8 @@ export interface AgentView {
     readonly jwt: readonly { readonly issuer: string; readonly subject: string }[];
     readonly certificates: readonly string[];
   };
+  /** Identities bound through the admin API, with the id `unbind` takes. */
+  readonly bindings: readonly { readonly id: string; readonly identity: string }[];
   readonly runtimeRules: readonly { readonly id: string; readonly kind: 'grant' | 'forbid'; readonly api: string; readonly operations: readonly string[]; readonly expiresAt: string | undefined }[];
   /** Lifecycle actions that apply in its state (whether the caller may take them is checked on use). */
   readonly actions: readonly LifecycleAction[];
@@ -69,11 +72,11 @@ export class AgentService {
   async list(filter: { readonly states?: readonly AgentState[]; readonly owner?: string } = {}): Promise<AgentView[]> {
     const snapshot = currentSnapshot(this.context);
     const governance = this.context.store.governance;
-    const [records, rules] = await Promise.all([governance.listAgents(filter.states === undefined ? {} : { states: filter.states }), governance.listRules()]);
+    const [records, rules, bindings] = await Promise.all([governance.listAgents(filter.states === undefined ? {} : { states: filter.states }), governance.listRules(), governance.listBindings()]);
     const byName = new Map(records.map((record) => [record.name, record]));
     const views: AgentView[] = [];
     for (const agent of snapshot.agents.values()) {
-      const view = this.#view(snapshot, agent.name, byName.get(agent.name), rules);
+      const view = this.#view(snapshot, agent.name, byName.get(agent.name), rules, bindings);
       if (filter.states !== undefined && !filter.states.includes(view.state)) continue;
       if (filter.owner !== undefined && view.owner.toLowerCase() !== filter.owner.toLowerCase()) continue;
       views.push(view);
@@ -85,8 +88,8 @@ export class AgentService {
     const snapshot = currentSnapshot(this.context);
     const governance = this.context.store.governance;
     if (!snapshot.agents.has(name)) throw new GovernanceError('WARDEN_ADMIN_NOT_FOUND', `no agent is called ${name}`);
-    const [record, rules, history, usage] = await Promise.all([governance.getAgent(name), governance.listRules(name), governance.listTransitions(name), governance.listUsage()]);
-    const view = this.#view(snapshot, name, record, rules);
+    const [record, rules, history, usage, bindings] = await Promise.all([governance.getAgent(name), governance.listRules(name), governance.listTransitions(name), governance.listUsage(), governance.listBindings(name)]);
+    const view = this.#view(snapshot, name, record, rules, bindings);
     const agent = snapshot.agents.get(name)!;
     const risk = assessRisk({ snapshot, roles: agent.roles, purpose: agent.purpose, agent: name, usage, now: this.context.now() });
     return { ...view, history, risk };
@@ -147,14 +150,14 @@ export class AgentService {
     const now = this.context.now();
     const moved = await governance.transitionAgent(name, record.state, { to: plan.to, action, actor: actor.subject, reason: why, at: now });
     if (!moved) return refuse(this.context, actor, `agent.${action}`, target, new GovernanceError('WARDEN_ADMIN_CONFLICT', `${name} changed state while this request was made; look at it again`));
-    const revoked = plan.to === 'decommissioned' ? await this.#revokeCredentials(name, snapshot, now) : [];
+    const retired = plan.to === 'decommissioned' ? await this.#retire(name, snapshot, now, actor) : undefined;
     const changed = performance.now();
     await this.context.publisher.publish();
     const propagationMs = performance.now() - changed;
-    const view = (await this.list()).find((candidate) => candidate.name === name)!;
+    const { history: _history, risk: _risk, ...view } = await this.get(name);
     await this.context.log.changed(actor, `agent.${action}`, target, {
       before: { state: record.state },
-      after: { state: plan.to, ...(revoked.length > 0 ? { revokedKeys: revoked } : {}) },
+      after: { state: plan.to, ...(retired ?? {}) },
       detail: why,
     });
     if (action === 'approve' && plan.to === 'in_review') {
@@ -172,18 +175,19 @@ export class AgentService {
     const agent = snapshot.agents.get(name);
     if (agent === undefined) return refuse(this.context, actor, 'agent.bind', target, new GovernanceError('WARDEN_ADMIN_NOT_FOUND', `no agent is called ${name}`));
     await authorize(this.context, actor, 'agent.bind', target, hasRole(actor, 'admin', 'security') || actsAsOwner(actor, agent.owner), 'admin, security or the agent\'s owner');
+    if (agent.state === 'decommissioned') return refuse(this.context, actor, 'agent.bind', target, new GovernanceError('WARDEN_ADMIN_CONFLICT', `${name} is decommissioned; it gets no new credentials`));
     const problem = bindingProblem(binding);
     if (problem !== undefined) return refuse(this.context, actor, 'agent.bind', target, new GovernanceError('WARDEN_ADMIN_INVALID', problem));
     const boundTo = boundAgent(snapshot, binding);
-    if (boundTo !== undefined) return refuse(this.context, actor, 'agent.bind', target, new GovernanceError('WARDEN_ADMIN_CONFLICT', `${bindingIdentity(binding)} is bound to ${boundTo} already`));
+    if (boundTo !== undefined) return refuse(this.context, actor, 'agent.bind', target, new GovernanceError('WARDEN_ADMIN_CONFLICT', `${bindingLabel(binding)} is bound to ${boundTo} already`));
     const record: BindingRecord = { id: randomId('bnd'), agent: name, binding, createdAt: this.context.now(), createdBy: actor.subject };
     try {
       await this.context.store.governance.addBinding(record);
     } catch {
-      return refuse(this.context, actor, 'agent.bind', target, new GovernanceError('WARDEN_ADMIN_CONFLICT', `${bindingIdentity(binding)} was bound meanwhile`));
+      return refuse(this.context, actor, 'agent.bind', target, new GovernanceError('WARDEN_ADMIN_CONFLICT', `${bindingLabel(binding)} was bound meanwhile`));
     }
     await this.context.publisher.publish();
-    await this.context.log.changed(actor, 'agent.bind', target, { after: { binding: record.id, identity: bindingIdentity(binding) } });
+    await this.context.log.changed(actor, 'agent.bind', target, { after: { binding: record.id, identity: bindingLabel(binding) } });
     return record;
   }
 
@@ -196,7 +200,7 @@ export class AgentService {
     await authorize(this.context, actor, 'agent.unbind', target, hasRole(actor, 'admin', 'security') || actsAsOwner(actor, agent.owner), 'admin, security or the agent\'s owner');
     await this.context.store.governance.removeBinding(bindingId);
     await this.context.publisher.publish();
-    await this.context.log.changed(actor, 'agent.unbind', target, { before: { binding: bindingId, identity: bindingIdentity(binding.binding) } });
+    await this.context.log.changed(actor, 'agent.unbind', target, { before: { binding: bindingId, identity: bindingLabel(binding.binding) } });
   }
 
   async #proposedManifest(proposal: Proposal, owner: string, snapshot: Snapshot, templates: readonly AgentTemplateManifest[]): Promise<AgentManifest> {
@@ -225,33 +229,50 @@ export class AgentService {
     return manifest;
   }
 
-  /** Revokes every key of a decommissioned agent, runtime-issued and manifest-bound alike. */
-  async #revokeCredentials(name: string, snapshot: Snapshot, now: Date): Promise<string[]> {
+  /**
+   * What decommissioning takes away besides access: every key (runtime-issued and manifest-bound)
+   * is revoked, runtime bindings are released so the identities can serve a successor, runtime
+   * rules are removed and pending access requests are denied. The history stays.
+   */
+  async #retire(name: string, snapshot: Snapshot, now: Date, actor: Actor): Promise<{ revokedKeys: string[]; releasedBindings: string[]; removedRules: string[]; deniedRequests: string[] }> {
+    const governance = this.context.store.governance;
     const ids = new Set<string>();
     for (const [id, agent] of snapshot.credentials.apiKeys) if (agent === name) ids.add(id);
-    const revoked: string[] = [];
+    const revokedKeys: string[] = [];
     for (const key of await this.context.store.listApiKeys()) {
       if ((key.agent === name || ids.has(key.id)) && key.revokedAt === undefined) {
         await this.context.store.putApiKey({ ...key, revokedAt: now });
-        revoked.push(key.id);
+        revokedKeys.push(key.id);
       }
     }
-    return revoked;
+    const releasedBindings: string[] = [];
+    for (const binding of await governance.listBindings(name)) if (await governance.removeBinding(binding.id)) releasedBindings.push(binding.id);
+    const removedRules: string[] = [];
+    for (const rule of await governance.listRules(name)) if (await governance.removeRule(rule.id)) removedRules.push(rule.id);
+    const deniedRequests: string[] = [];
+    for (const request of await governance.listAccessRequests({ status: 'pending', agent: name })) {
+      if (await governance.decideAccessRequest(request.id, { status: 'denied', decidedAt: now, decidedBy: actor.subject, reason: `${name} was decommissioned`, ruleId: undefined })) deniedRequests.push(request.id);
+    }
+    return { revokedKeys, releasedBindings, removedRules, deniedRequests };
   }
 
-  #view(snapshot: Snapshot, name: string, record: AgentRecord | undefined, rules: readonly RuntimeRule[]): AgentView {
+  #view(snapshot: Snapshot, name: string, record: AgentRecord | undefined, rules: readonly RuntimeRule[], bindings: readonly BindingRecord[]): AgentView {
     const agent = snapshot.agents.get(name)!;
     const credentials = credentialsOf(snapshot, name);
+    const manifest = record?.definition ?? this.context.publisher.manifests?.agents.find((candidate) => candidate.metadata.name === name);
     return {
       name,
       source: record?.source ?? 'manifest',
       owner: agent.owner,
       purpose: agent.purpose,
+      description: manifest?.metadata.description,
       roles: agent.roles.filter((role) => role !== runtimeRoleName(name)),
+      regions: agent.regions === null ? undefined : [...agent.regions].sort(),
       state: agent.state,
       stateSince: record?.stateSince.toISOString(),
       template: record?.template,
       credentials,
+      bindings: bindings.filter((binding) => binding.agent === name).map((binding) => ({ id: binding.id, identity: bindingLabel(binding.binding) })),
       runtimeRules: rules
         .filter((rule) => rule.agent === name)
         .map((rule) => ({ id: rule.id, kind: rule.kind, api: rule.rule.api, operations: rule.rule.operations, expiresAt: rule.expiresAt?.toISOString() })),
@@ -274,6 +295,11 @@ function credentialsOf(snapshot: Snapshot, name: string): AgentView['credentials
   return { apiKeys: apiKeys.sort(), jwt, certificates: certificates.sort() };
 }
 
+/** A binding as people read it: `jwt <issuer> <subject>`, `mtls <SPIFFE id or fingerprint>`. */
+function bindingLabel(binding: BindingRecord['binding']): string {
+  return binding.type === 'jwt' ? `jwt ${binding.issuer} ${binding.subject}` : `mtls ${binding.spiffeId ?? binding.fingerprint ?? ''}`;
+}
+
 function bindingProblem(binding: BindingRecord['binding']): string | undefined {
   if (binding.type === 'jwt') {
     if (!/^https:\/\//.test(binding.issuer)) return 'a JWT binding needs the issuer URL (https://…)';
@@ -290,13 +316,4 @@ function bindingProblem(binding: BindingRecord['binding']): string | undefined {
 function boundAgent(snapshot: Snapshot, binding: BindingRecord['binding']): string | undefined {
   if (binding.type === 'jwt') return snapshot.credentials.jwtSubjects.get(`${binding.issuer}\n${binding.subject}`);
   return (binding.fingerprint !== undefined ? snapshot.credentials.certificates.get(binding.fingerprint) : undefined) ?? (binding.spiffeId !== undefined ? snapshot.credentials.certificates.get(binding.spiffeId) : undefined);
-}
-
-/** For the risk assessment of access requests and reviews: the rule references of the grants an agent holds. */
-export function grantRefs(snapshot: Snapshot, name: string): string[] {
-  const agent = snapshot.agents.get(name);
-  if (agent === undefined) return [];
-  const refs = new Set<string>();
-  for (const table of agent.access.roles) for (const grants of table.grants.values()) for (const grant of grants) refs.add(formatRuleRef(grant.ref));
-  return [...refs].sort();
 }

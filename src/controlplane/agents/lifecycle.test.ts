@@ -327,3 +327,30 @@ describe('planTransition: the two approvals', () => {
     expect(legalActions(state)).toEqual([]);
   });
 });
+
+describe('planTransition: reinstating and proposing', () => {
+  /** A history of `[from, to, action]` steps, oldest first. */
+  function history(...steps: [AgentState | undefined, AgentState, string, string?][]): AgentTransition[] {
+    return steps.map(([from, to, action, actor], index) => ({ id: index + 1, agent: 'a', from, to, action, actor: actor ?? admin.subject, reason: 'because', at: new Date(T0.getTime() + index) }));
+  }
+
+  it('returns a suspended agent that was in acceptance testing to testing, not into service', () => {
+    const steps = history([undefined, 'approved', 'create'], ['approved', 'testing', 'test'], ['testing', 'suspended', 'suspend']);
+    expectOk(planTransition(agent('suspended'), 'reinstate', security, steps), 'testing');
+  });
+
+  it('returns an agent quarantined after a suspension to where it was before both', () => {
+    const fromTesting = history([undefined, 'testing', 'create'], ['testing', 'suspended', 'suspend'], ['suspended', 'quarantined', 'quarantine']);
+    expectOk(planTransition(agent('quarantined'), 'reinstate', security, fromTesting), 'testing');
+    const fromActive = history([undefined, 'active', 'create'], ['active', 'suspended', 'suspend'], ['suspended', 'quarantined', 'quarantine']);
+    expectOk(planTransition(agent('quarantined'), 'reinstate', security, fromActive), 'active');
+  });
+
+  it('does not let the person who proposed an agent approve it, in either stage', () => {
+    const proposedBySecurity = history([undefined, 'proposed', 'propose', securityAdmin.subject.toUpperCase()]);
+    expect(expectForbidden(planTransition(agent('proposed'), 'approve', securityAdmin, proposedBySecurity)).message).toContain('proposed this agent');
+    const reviewed = history([undefined, 'proposed', 'propose', securityAdmin.subject], ['proposed', 'in_review', 'approve', security.subject]);
+    expectForbidden(planTransition(agent('in_review'), 'approve', securityAdmin, reviewed));
+    expectOk(planTransition(agent('in_review'), 'approve', admin, reviewed), 'approved');
+  });
+});

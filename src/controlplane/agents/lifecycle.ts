@@ -5,13 +5,16 @@ import type { AdminRole, AgentTransition } from '../store/governance-store.js';
  * The agent lifecycle as an explicit state machine:
  *
  *   proposed ─approve (security review)→ in_review ─approve (business approval)→ approved
- *   approved ─test→ testing ─activate→ active ─suspend→ suspended ─reinstate→ active
- *   active|testing|suspended ─quarantine→ quarantined ─reinstate→ active
+ *   approved ─test→ testing ─activate→ active ─suspend→ suspended ─reinstate→ (back)
+ *   active|testing|suspended ─quarantine→ quarantined ─reinstate→ (back)
  *   proposed|in_review|approved|testing ─reject→ decommissioned
  *   any (but decommissioned) ─decommission→ decommissioned
  *
  * Each action names who may take it. The two approvals are the four-eyes step: a security
- * reviewer first, then a business approver who is another person, and never the agent's owner.
+ * reviewer first, then a business approver who is another person, never the agent's owner and
+ * never the person who proposed it. Reinstating returns an agent to where it was before it was
+ * suspended or quarantined: a suspended agent in acceptance testing goes back to testing, not
+ * into service.
  */
 export const LIFECYCLE_ACTIONS = ['approve', 'reject', 'test', 'activate', 'suspend', 'quarantine', 'reinstate', 'decommission'] as const;
 export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
@@ -40,7 +43,7 @@ const RULES: Readonly<Record<LifecycleAction, ActionRule>> = {
   activate: { from: ['testing'], to: () => 'active', roles: ['admin', 'security'], ownerMay: true, meaning: 'puts an agent that passed its acceptance test into service' },
   suspend: { from: ['active', 'testing'], to: () => 'suspended', roles: ['security', 'admin'], ownerMay: true, meaning: 'stops all calls until reinstated' },
   quarantine: { from: ['active', 'testing', 'suspended'], to: () => 'quarantined', roles: ['security', 'admin'], ownerMay: false, meaning: 'stops all calls while an incident is looked into' },
-  reinstate: { from: ['suspended', 'quarantined'], to: () => 'active', roles: ['security', 'admin'], ownerMay: false, meaning: 'lets a suspended or quarantined agent call again' },
+  reinstate: { from: ['suspended', 'quarantined'], to: () => 'active', roles: ['security', 'admin'], ownerMay: false, meaning: 'returns a suspended or quarantined agent to the state it was in before (active or testing)' },
   decommission: {
     from: ['proposed', 'in_review', 'approved', 'testing', 'active', 'suspended', 'quarantined'],
     to: () => 'decommissioned',
@@ -92,6 +95,10 @@ export function planTransition(agent: { readonly state: AgentState; readonly own
   if (action === 'approve' && agent.state === 'proposed' && !actor.roles.includes('security')) {
     return { ok: false, kind: 'forbidden', message: 'the first approval is the security review: it needs the security role', legal };
   }
+  const proposer = history.find((transition) => transition.action === 'propose')?.actor;
+  if (action === 'approve' && proposer !== undefined && proposer.toLowerCase() === actor.subject.toLowerCase()) {
+    return { ok: false, kind: 'forbidden', message: `${actor.subject} proposed this agent and cannot approve it; another person must`, legal };
+  }
   if (action === 'approve' && agent.state === 'in_review') {
     if (!actor.roles.includes('admin')) return { ok: false, kind: 'forbidden', message: 'the second approval is the business approval: it needs the admin role', legal };
     const reviewer = [...history].reverse().find((transition) => transition.to === 'in_review')?.actor;
@@ -99,5 +106,15 @@ export function planTransition(agent: { readonly state: AgentState; readonly own
       return { ok: false, kind: 'forbidden', message: `${actor.subject} did the security review; the business approval must come from another person`, legal };
     }
   }
-  return { ok: true, to: rule.to(agent.state) };
+  return { ok: true, to: action === 'reinstate' ? stateBeforeHold(history) : rule.to(agent.state) };
+}
+
+/** Where an agent stood before its current suspension or quarantine (a quarantine may follow a suspension). */
+function stateBeforeHold(history: readonly AgentTransition[]): AgentState {
+  for (let index = history.length - 1; index >= 0; index--) {
+    const from = history[index]!.from;
+    if (from === undefined) break;
+    if (from !== 'suspended' && from !== 'quarantined') return from === 'testing' ? 'testing' : 'active';
+  }
+  return 'active';
 }

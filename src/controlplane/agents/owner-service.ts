@@ -17,13 +17,14 @@ export class OwnerService {
   /** Marks `email` as gone (`active: false`) or back. */
   async set(actor: Actor, email: string, active: boolean, reason: string | undefined): Promise<OwnerRecord> {
     const target = `owner/${email}`;
-    await authorize(this.context, actor, active ? 'owner.return' : 'owner.leave', target, hasRole(actor, 'admin', 'security'), 'admin or security');
-    const why = await Promise.resolve().then(() => requireReason(reason)).catch((error: GovernanceError) => refuse(this.context, actor, 'owner.leave', target, error));
-    if (!/^[^@\s]+@[^@\s]+$/.test(email)) return refuse(this.context, actor, 'owner.leave', target, new GovernanceError('WARDEN_ADMIN_INVALID', 'give the person\'s e-mail address'));
+    const action = active ? 'owner.return' : 'owner.leave';
+    await authorize(this.context, actor, action, target, hasRole(actor, 'admin', 'security'), 'admin or security');
+    const why = await Promise.resolve().then(() => requireReason(reason)).catch((error: GovernanceError) => refuse(this.context, actor, action, target, error));
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) return refuse(this.context, actor, action, target, new GovernanceError('WARDEN_ADMIN_INVALID', 'give the person\'s e-mail address'));
     const before = (await this.context.store.governance.listOwners()).find((owner) => owner.email.toLowerCase() === email.toLowerCase());
     const record: OwnerRecord = { email, active, leftAt: active ? undefined : this.context.now(), updatedBy: actor.subject };
     await this.context.store.governance.setOwner(record);
-    await this.context.log.changed(actor, active ? 'owner.return' : 'owner.leave', target, { before: before === undefined ? undefined : { active: before.active }, after: { active }, detail: why });
+    await this.context.log.changed(actor, action, target, { before: before === undefined ? undefined : { active: before.active }, after: { active }, detail: why });
     return record;
   }
 }

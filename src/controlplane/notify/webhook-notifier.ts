@@ -23,7 +23,13 @@ export class WebhookNotifier implements Notifier {
   constructor(private readonly options: WebhookOptions) {}
 
   notify(notification: Notification): void {
-    const delivery = this.#deliver(notification).catch((error: Error) => this.options.onError?.(error));
+    const delivery = this.#deliver(notification).catch((error: Error) => {
+      try {
+        this.options.onError?.(error);
+      } catch {
+        // A failing error handler must not turn a lost notification into a crash.
+      }
+    });
     this.#pending.add(delivery);
     void delivery.finally(() => this.#pending.delete(delivery));
   }

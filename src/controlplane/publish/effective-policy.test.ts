@@ -328,7 +328,7 @@ describe('effectivePolicy: runtime rules', () => {
 
   it('leaves out, with a warning, a rule on an API the manifests no longer declare', () => {
     const { set, warnings } = effectivePolicy(examples, runtime({ rules: [grant('rt_gone', 'itops-agent', { api: 'billing', operations: ['getInvoice'] })] }));
-    expect(warnings).toEqual(['runtime grant rt_gone of itops-agent names billing operations that the manifests no longer declare; it is left out']);
+    expect(warnings).toEqual(['runtime grant rt_gone of itops-agent names API billing, which the manifests no longer declare; it is left out']);
     expect(set.roles).toEqual(examples.roles);
     expect(agentOf(set, 'itops-agent').spec.roles).toEqual(['it-operations']);
     expect(() => compile(set)).not.toThrow();

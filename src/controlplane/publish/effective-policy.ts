@@ -1,6 +1,8 @@
 import type { ApiKeyRecord } from '../../model/api-key.js';
-import type { AgentManifest, CredentialBinding, Forbid, Grant, ManifestSet, RoleManifest } from '../../model/manifests/index.js';
+import type { AgentManifest, ApiManifest, CredentialBinding, Forbid, Grant, ManifestSet, OperationDeclaration, RoleManifest } from '../../model/manifests/index.js';
 import { selectOperations } from '../../policy/operation-selector.js';
+import { compileParamConstraint } from '../../policy/param-constraint.js';
+import { parseRateLimit } from '../../policy/rate-limit.js';
 import { jwtSubjectKey } from '../../policy/snapshot.js';
 import type { AgentRecord, BindingRecord, RuntimeRule } from '../store/governance-store.js';
 
@@ -54,10 +56,9 @@ export function effectivePolicy(inForce: ManifestSet, runtime: RuntimeState): { 
 
   const runtimeRoles = new Map<string, RoleManifest>();
   for (const rule of runtime.rules) {
-    const api = apis.get(rule.rule.api);
-    const fits = api !== undefined && rule.rule.operations.every((selector) => !('error' in selectOperations(selector, api.spec.operations)));
-    if (!fits) {
-      warnings.push(`runtime ${rule.kind} ${rule.id} of ${rule.agent} names ${rule.rule.api} operations that the manifests no longer declare; it is left out`);
+    const problem = ruleProblem(rule, apis.get(rule.rule.api));
+    if (problem !== undefined) {
+      warnings.push(`runtime ${rule.kind} ${rule.id} of ${rule.agent} ${problem}; it is left out`);
       continue;
     }
     const name = runtimeRoleName(rule.agent);
@@ -98,6 +99,28 @@ export function effectivePolicy(inForce: ManifestSet, runtime: RuntimeState): { 
     set: { apis: inForce.apis, roles: [...inForce.roles, ...usedRuntimeRoles], agents, ...(inForce.templates !== undefined ? { templates: inForce.templates } : {}) },
     warnings,
   };
+}
+
+/**
+ * Why a runtime rule no longer compiles against the manifests in force: its API or operations
+ * are gone, or a parameter condition or rate limit no longer fits a changed declaration.
+ */
+function ruleProblem(rule: RuntimeRule, api: ApiManifest | undefined): string | undefined {
+  if (api === undefined) return `names API ${rule.rule.api}, which the manifests no longer declare`;
+  const selected = new Set<OperationDeclaration>();
+  for (const selector of rule.rule.operations) {
+    const selection = selectOperations(selector, api.spec.operations);
+    if ('error' in selection) return `names ${rule.rule.api} operations that the manifests no longer declare`;
+    for (const operation of selection.matched) selected.add(operation);
+  }
+  for (const [name, constraint] of Object.entries(rule.rule.params ?? {})) {
+    const declaredType = [...selected].flatMap((operation) => operation.parameters).find((parameter) => parameter.name === name)?.type;
+    const compiled = compileParamConstraint(name, constraint, declaredType);
+    if ('error' in compiled) return `has a condition on ${name} that no longer fits: ${compiled.error}`;
+  }
+  const rateLimit = (rule.rule as Grant).rateLimit;
+  if (rateLimit !== undefined && 'error' in parseRateLimit(rateLimit)) return `has a rate limit that does not parse (${rateLimit})`;
+  return undefined;
 }
 
 /** The identities a credential names; a manifest's mTLS binding may name a fingerprint and a SPIFFE id. */

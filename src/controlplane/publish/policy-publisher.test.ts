@@ -186,7 +186,7 @@ describe('PolicyPublisher.publish', () => {
     const { publisher, warnings } = publisherOn(store);
     await store.governance.addRule(grantRule('rt_gone', 'itops-agent', 'billing', 'getInvoice'));
     const policy = await publisher.publish();
-    const expected = 'runtime grant rt_gone of itops-agent names billing operations that the manifests no longer declare; it is left out';
+    const expected = 'runtime grant rt_gone of itops-agent names API billing, which the manifests no longer declare; it is left out';
     expect(policy!.warnings).toEqual([expected]);
     expect(warnings).toEqual([expected]);
     expect(decide(policy!.snapshot, LIST_INSTANCES).allowed).toBe(true);

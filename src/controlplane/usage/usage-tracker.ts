@@ -1,6 +1,15 @@
 import type { AuditEvent } from '../../model/audit-event.js';
-import type { UsageRecord } from '../store/governance-store.js';
 import type { Store } from '../store/store.js';
+
+/** Calls of one agent to one operation under one rule, counted since the last flush. */
+interface UsageEntry {
+  readonly agent: string;
+  readonly api: string;
+  readonly operation: string;
+  readonly rule: string;
+  lastUsedAt: number;
+  calls: number;
+}
 
 /**
  * What agents actually use, from the AuditEvent stream (DESIGN.md §1: events go up): per agent,
@@ -9,7 +18,7 @@ import type { Store } from '../store/store.js';
  * risk baselines and key listings never scan the audit log.
  */
 export class UsageTracker {
-  #usage = new Map<string, { agent: string; api: string; operation: string; rule: string; lastUsedAt: number; calls: number }>();
+  #usage = new Map<string, UsageEntry>();
   #keys = new Map<string, number>();
   #flushing: Promise<void> | undefined;
 
@@ -33,34 +42,45 @@ export class UsageTracker {
     }
   }
 
-  /** Writes what was counted since the last flush; on failure it is kept for the next one. */
+  /** Writes what was counted since the last flush; what could not be written is kept for the next one. */
   async flush(): Promise<void> {
-    while (this.#flushing !== undefined) await this.#flushing;
+    // Wait for a flush under way, whatever became of it: this one writes what is left either way.
+    while (this.#flushing !== undefined) await this.#flushing.catch(() => undefined);
     if (this.#usage.size === 0 && this.#keys.size === 0) return;
     const usage = this.#usage;
     const keys = this.#keys;
     this.#usage = new Map();
     this.#keys = new Map();
-    const records: UsageRecord[] = [...usage.values()].map((entry) => ({ ...entry, lastUsedAt: new Date(entry.lastUsedAt) }));
-    this.#flushing = (async () => {
-      try {
-        await this.store.governance.recordUsage(records);
-        await this.store.markApiKeysUsed(new Map([...keys].map(([id, time]) => [id, new Date(time)])));
-      } catch (error) {
-        for (const [key, entry] of usage) {
-          const newer = this.#usage.get(key);
-          if (newer === undefined) this.#usage.set(key, entry);
-          else {
-            newer.calls += entry.calls;
-            newer.lastUsedAt = Math.max(newer.lastUsedAt, entry.lastUsedAt);
-          }
-        }
-        for (const [id, time] of keys) this.#keys.set(id, Math.max(time, this.#keys.get(id) ?? 0));
-        throw error;
-      } finally {
-        this.#flushing = undefined;
-      }
-    })();
+    this.#flushing = this.#write(usage, keys).finally(() => (this.#flushing = undefined));
     await this.#flushing;
+  }
+
+  /** Writes calls, then key times; each part that fails goes back to be written next time, once. */
+  async #write(usage: Map<string, UsageEntry>, keys: Map<string, number>): Promise<void> {
+    try {
+      await this.store.governance.recordUsage([...usage.values()].map((entry) => ({ ...entry, lastUsedAt: new Date(entry.lastUsedAt) })));
+    } catch (error) {
+      this.#keep(usage, keys);
+      throw error;
+    }
+    try {
+      await this.store.markApiKeysUsed(new Map([...keys].map(([id, time]) => [id, new Date(time)])));
+    } catch (error) {
+      // The calls are written: keeping them would count them twice.
+      this.#keep(new Map(), keys);
+      throw error;
+    }
+  }
+
+  #keep(usage: Map<string, UsageEntry>, keys: Map<string, number>): void {
+    for (const [key, entry] of usage) {
+      const newer = this.#usage.get(key);
+      if (newer === undefined) this.#usage.set(key, entry);
+      else {
+        newer.calls += entry.calls;
+        newer.lastUsedAt = Math.max(newer.lastUsedAt, entry.lastUsedAt);
+      }
+    }
+    for (const [id, time] of keys) this.#keys.set(id, Math.max(time, this.#keys.get(id) ?? 0));
   }
 }

@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { Governance } from '../../governance/governance.js';
+import { GovernanceError } from '../../governance/governance-error.js';
 import type { AdminApp } from '../admin-server.js';
+import { inScope, ownersOf, readScope } from '../read-scope.js';
 import { AccessAsk, AccessRequest, AgentReview, IdParams, ReasonBody, ReviewDecision } from '../schemas.js';
 
 const Problem = Type.Ref('Problem');
@@ -14,7 +16,12 @@ export function registerAccessRoutes(app: AdminApp, governance: Governance): voi
       querystring: Type.Object({ status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('granted'), Type.Literal('denied')])), agent: Type.Optional(Type.String()) }),
       response: { 200: Type.Object({ requests: Type.Array(Type.Ref(AccessRequest)) }) },
     },
-  }, async (request) => ({ requests: await governance.access.list({ ...(request.query.status !== undefined ? { status: request.query.status } : {}), ...(request.query.agent !== undefined ? { agent: request.query.agent } : {}) }) }));
+  }, async (request) => {
+    const scope = await readScope(governance.context, request.actor, 'access-requests');
+    const owners = ownersOf(governance);
+    const requests = await governance.access.list({ ...(request.query.status !== undefined ? { status: request.query.status } : {}), ...(request.query.agent !== undefined ? { agent: request.query.agent } : {}) });
+    return { requests: requests.filter((item) => inScope(scope, owners.get(item.agent))) };
+  });
 
   app.post('/access-requests', {
     schema: { summary: 'Ask for more access on an agent\'s behalf (agents ask themselves at POST /.warden/access-requests on the gateway)', tags: ['access'], body: Type.Ref(AccessAsk), response: { 201: Type.Ref(AccessRequest), 400: Problem, 403: Problem } },
@@ -26,7 +33,12 @@ export function registerAccessRoutes(app: AdminApp, governance: Governance): voi
 
   app.get('/access-requests/:id', {
     schema: { summary: 'Show an access request', tags: ['access'], params: IdParams, response: { 200: Type.Ref(AccessRequest), 404: Problem } },
-  }, async (request) => governance.access.get(request.params.id));
+  }, async (request) => {
+    const scope = await readScope(governance.context, request.actor, `access-request/${request.params.id}`);
+    const item = await governance.access.get(request.params.id);
+    if (!inScope(scope, ownersOf(governance).get(item.agent))) throw new GovernanceError('WARDEN_ADMIN_NOT_FOUND', `no access request has the id ${request.params.id}`);
+    return item;
+  });
 
   app.post('/access-requests/:id/approve', {
     schema: {
@@ -49,7 +61,10 @@ export function registerAccessRoutes(app: AdminApp, governance: Governance): voi
       querystring: Type.Object({ unusedDays: Type.Optional(Type.Integer({ minimum: 1 })), idleDays: Type.Optional(Type.Integer({ minimum: 1 })), expiryDays: Type.Optional(Type.Integer({ minimum: 1 })) }),
       response: { 200: Type.Object({ reviews: Type.Array(Type.Ref(AgentReview)) }) },
     },
-  }, async (request) => ({ reviews: await governance.reviews.review(request.query) }));
+  }, async (request) => {
+    const scope = await readScope(governance.context, request.actor, 'reviews');
+    return { reviews: (await governance.reviews.review(request.query)).filter((review) => inScope(scope, review.owner)) };
+  });
 
   app.post('/reviews/decisions', {
     schema: { summary: 'Confirm or revoke one review item', tags: ['reviews'], body: Type.Ref(ReviewDecision), response: { 201: Type.Object({ agent: Type.String(), item: Type.String(), decision: Type.String(), actor: Type.String(), reason: Type.String(), at: Type.String() }), 400: Problem, 403: Problem } },

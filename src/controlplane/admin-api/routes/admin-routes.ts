@@ -3,6 +3,7 @@ import type { Governance } from '../../governance/governance.js';
 import { currentSnapshot } from '../../governance/governance-context.js';
 import { runtimeDiff } from '../../manifests/runtime-diff.js';
 import type { AdminApp } from '../admin-server.js';
+import { requireFleetReader } from '../read-scope.js';
 import { AdminEvent, Difference, IdParams, Owner, ReasonBody, RoleList, TokenView } from '../schemas.js';
 
 const Problem = Type.Ref('Problem');
@@ -35,7 +36,10 @@ export function registerAdminRoutes(app: AdminApp, governance: Governance): void
 
   app.get('/owners', {
     schema: { summary: 'People recorded as owners who left (or came back)', tags: ['admin'], response: { 200: Type.Object({ owners: Type.Array(Type.Ref(Owner)) }) } },
-  }, async () => ({ owners: await governance.owners.list() }));
+  }, async (request) => {
+    await requireFleetReader(governance.context, request.actor, 'owners');
+    return { owners: await governance.owners.list() };
+  });
 
   for (const [verb, active] of [['leave', false], ['return', true]] as const) {
     app.post(`/owners/:email/${verb}`, {
@@ -51,13 +55,15 @@ export function registerAdminRoutes(app: AdminApp, governance: Governance): void
       response: { 200: Type.Object({ events: Type.Array(Type.Ref(AdminEvent)) }) },
     },
   }, async (request) => {
+    await requireFleetReader(governance.context, request.actor, 'admin-events');
     const { actor, target, limit, before } = request.query;
     return { events: await governance.context.store.governance.listAdminEvents({ ...(actor !== undefined ? { actor } : {}), ...(target !== undefined ? { target } : {}), ...(limit !== undefined ? { limit } : {}), ...(before !== undefined ? { beforeSeq: before } : {}) }) };
   });
 
   app.get('/diff', {
     schema: { summary: 'What runs beyond the manifests in force: runtime states, agents, keys, bindings, rules', tags: ['admin'], response: { 200: Type.Object({ appliedVersion: Type.Integer(), differences: Type.Array(Type.Ref(Difference)) }) } },
-  }, async () => {
+  }, async (request) => {
+    await requireFleetReader(governance.context, request.actor, 'diff');
     currentSnapshot(governance.context);
     const published = governance.context.publisher.current!;
     const store = governance.context.store;

@@ -3,6 +3,7 @@ import { AGENT_STATES, type AgentState } from '../../../model/manifests/index.js
 import type { Governance } from '../../governance/governance.js';
 import { GovernanceError } from '../../governance/governance-error.js';
 import type { AdminApp } from '../admin-server.js';
+import { inScope, readScope } from '../read-scope.js';
 import { ActionParams, AgentDetail, AgentView, Binding, BindingRecord, LifecycleResult, NameParams, Proposal, ReasonBody } from '../schemas.js';
 
 const refs = { Problem: Type.Ref('Problem') };
@@ -17,8 +18,10 @@ export function registerAgentRoutes(app: AdminApp, governance: Governance): void
       response: { 200: Type.Object({ agents: Type.Array(Type.Ref(AgentView)) }), 400: refs.Problem },
     },
   }, async (request) => {
+    const scope = await readScope(governance.context, request.actor, 'agents');
     const states = parseStates(request.query.state);
-    return { agents: await governance.agents.list({ ...(states !== undefined ? { states } : {}), ...(request.query.owner !== undefined ? { owner: request.query.owner } : {}) }) };
+    const agents = await governance.agents.list({ ...(states !== undefined ? { states } : {}), ...(request.query.owner !== undefined ? { owner: request.query.owner } : {}) });
+    return { agents: agents.filter((agent) => inScope(scope, agent.owner)) };
   });
 
   app.get('/review-queue', {
@@ -27,8 +30,9 @@ export function registerAgentRoutes(app: AdminApp, governance: Governance): void
       tags: ['agents'],
       response: { 200: Type.Object({ agents: Type.Array(Type.Ref(AgentDetail)) }) },
     },
-  }, async () => {
-    const waiting = await governance.agents.list({ states: ['proposed', 'in_review'] });
+  }, async (request) => {
+    const scope = await readScope(governance.context, request.actor, 'review-queue');
+    const waiting = (await governance.agents.list({ states: ['proposed', 'in_review'] })).filter((agent) => inScope(scope, agent.owner));
     return { agents: await Promise.all(waiting.map((agent) => governance.agents.get(agent.name))) };
   });
 
@@ -42,7 +46,13 @@ export function registerAgentRoutes(app: AdminApp, governance: Governance): void
 
   app.get('/agents/:name', {
     schema: { summary: 'Show an agent: definition, credentials, runtime rules, history, risk', tags: ['agents'], params: NameParams, response: { 200: Type.Ref(AgentDetail), 404: refs.Problem } },
-  }, async (request) => governance.agents.get(request.params.name));
+  }, async (request) => {
+    const scope = await readScope(governance.context, request.actor, `agent/${request.params.name}`);
+    const agent = await governance.agents.get(request.params.name);
+    // Another owner's agent is as good as unknown to an owner.
+    if (!inScope(scope, agent.owner)) throw new GovernanceError('WARDEN_ADMIN_NOT_FOUND', `no agent is called ${request.params.name}`);
+    return agent;
+  });
 
   app.post('/agents/:name/actions/:action', {
     schema: {

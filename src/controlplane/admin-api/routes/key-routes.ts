@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Governance } from '../../governance/governance.js';
 import type { AdminApp } from '../admin-server.js';
+import { inScope, ownersOf, readScope } from '../read-scope.js';
 import { IdParams, KeyView, NewKey, ReasonBody } from '../schemas.js';
 
 const Problem = Type.Ref('Problem');
@@ -9,7 +10,12 @@ const Problem = Type.Ref('Problem');
 export function registerKeyRoutes(app: AdminApp, governance: Governance): void {
   app.get('/keys', {
     schema: { summary: 'List API keys (never their secrets)', tags: ['keys'], querystring: Type.Object({ agent: Type.Optional(Type.String()) }), response: { 200: Type.Object({ keys: Type.Array(Type.Ref(KeyView)) }) } },
-  }, async (request) => ({ keys: await governance.credentials.list(request.query.agent !== undefined ? { agent: request.query.agent } : {}) }));
+  }, async (request) => {
+    const scope = await readScope(governance.context, request.actor, 'keys');
+    const keys = await governance.credentials.list(request.query.agent !== undefined ? { agent: request.query.agent } : {});
+    const owners = ownersOf(governance);
+    return { keys: keys.filter((key) => inScope(scope, key.agent === undefined ? undefined : owners.get(key.agent))) };
+  });
 
   app.post('/keys', {
     schema: {
