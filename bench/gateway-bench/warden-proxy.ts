@@ -2,22 +2,15 @@
  * Warden under load: the real Gateway (src/dataplane/gateway.ts) with the whole pipeline on
  * one route. An agent identified by a Warden API key, a grant whose parameter conditions are
  * checked on every call (a path parameter pattern and a query parameter enum), Warden's
- * upstream credential injected, and buffered audit on: an SQLite store and an AuditWriter in
- * a temp folder, as `warden start` wires them. Usage (forked): warden-proxy.js <upstream URL>
+ * upstream credential injected, buffered audit and usage counting on: the all-in-one runtime
+ * of `warden start` (gateway and control plane) over an SQLite store in a temp folder. Usage (forked): warden-proxy.js <upstream URL>
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { AuditWriter } from '../../src/controlplane/audit/audit-writer.js';
+import { startGatewayRuntime } from '../../src/cli/gateway-runtime.js';
 import { defaultGatewayConfig } from '../../src/controlplane/config/gateway-config-file.js';
 import { issueApiKey } from '../../src/controlplane/credentials/issue-api-key.js';
-import { openSqliteStore } from '../../src/controlplane/store/sqlite-store.js';
-import { UpstreamCredentials } from '../../src/dataplane/filters/forward/upstream-credentials.js';
-import { Gateway } from '../../src/dataplane/gateway.js';
-import { gatewayState } from '../../src/dataplane/gateway-state.js';
-import { compile } from '../../src/policy/compile.js';
-import { formatProblem } from '../../src/policy/load/problem.js';
-import { loadManifests } from '../../src/policy/load/load-manifests.js';
 import { cpuMeter, serve } from './ipc.js';
 import type { ProxyReady } from './scenario.js';
 
@@ -82,46 +75,41 @@ async function main(): Promise<void> {
   const manifestDir = path.join(directory, 'manifests');
   await mkdir(manifestDir);
   for (const [name, text] of Object.entries(MANIFESTS)) await writeFile(path.join(manifestDir, name), text.replaceAll('${UPSTREAM}', upstream));
-  const loaded = await loadManifests(manifestDir);
-  if (loaded.problems.length > 0) throw new Error(loaded.problems.map(formatProblem).join('\n'));
-  const snapshot = compile(loaded.set);
-
-  const store = await openSqliteStore(path.join(directory, 'warden.db'));
-  const { key } = await issueApiKey(store, KEY_ID);
-  // Production defaults (buffered audit, 50 ms flushes), on loopback and free ports.
-  const config = defaultGatewayConfig({ gateway: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } });
-  const writer = await AuditWriter.open(store, { flushIntervalMs: config.audit.flushIntervalMs, onError: (error) => process.emitWarning(`audit write failed: ${error.message}`) });
-  const gateway = new Gateway({
-    config,
-    baseDirectory: directory,
-    sink: writer,
-    state: gatewayState(snapshot, await store.listApiKeys()),
-    credentials: new UpstreamCredentials({ WARDEN_BENCH_UPSTREAM_TOKEN: 'upstream-secret-of-the-benchmark' }),
-    node: 'bench',
+  let key = '';
+  // What `warden start` runs: gateway, control plane and admin API, buffered audit (50 ms
+  // flushes) with usage counting, on loopback and free ports.
+  const runtime = await startGatewayRuntime({
+    loaded: { config: defaultGatewayConfig({ gateway: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } }), baseDirectory: directory },
+    dataDirectory: directory,
+    manifests: manifestDir,
+    appliedBy: 'bench',
+    env: { WARDEN_BENCH_UPSTREAM_TOKEN: 'upstream-secret-of-the-benchmark' },
+    async prepare(store) {
+      key = (await issueApiKey(store, KEY_ID)).key;
+    },
   });
-  const addresses = await gateway.listen();
-
+  const store = runtime.store;
   serve(
     {
       // Writing the audit records is per-request work: flush before reading the CPU clock.
-      ...cpuMeter(() => writer.flush()),
+      ...cpuMeter(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+      }),
       /** Audit records written so far, and the outcomes of the last few. */
       audit: async () => {
-        await writer.flush();
+        await new Promise((resolve) => setTimeout(resolve, 60));
         const last = await store.lastAuditEvent();
         const recent = await store.listAuditEvents({ afterSeq: Math.max(0, (last?.seq ?? 0) - 5) });
         return { records: last?.seq ?? 0, recent: recent.map((event) => ({ outcome: event.decision.outcome, reason: event.decision.reason, status: event.http.status, rule: event.decision.rule })) };
       },
       close: async () => {
-        await gateway.close();
-        await writer.close();
-        await store.close();
+        await runtime.close();
         await rm(directory, { recursive: true, force: true });
         setTimeout(() => process.exit(0), 20);
         return true;
       },
     },
-    { url: `http://127.0.0.1:${addresses.agent.port}`, apiKey: key } satisfies ProxyReady,
+    { url: `http://127.0.0.1:${runtime.addresses.agent.port}`, apiKey: key } satisfies ProxyReady,
   );
 }
 

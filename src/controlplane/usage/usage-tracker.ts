@@ -7,7 +7,8 @@ interface UsageEntry {
   readonly api: string;
   readonly operation: string;
   readonly rule: string;
-  lastUsedAt: number;
+  /** ISO 8601 UTC as AuditEvent.time writes it: text order is time order, no parsing per call. */
+  lastUsedAt: string;
   calls: number;
 }
 
@@ -19,7 +20,7 @@ interface UsageEntry {
  */
 export class UsageTracker {
   #usage = new Map<string, UsageEntry>();
-  #keys = new Map<string, number>();
+  #keys = new Map<string, string>();
   #flushing: Promise<void> | undefined;
 
   constructor(private readonly store: Store) {}
@@ -28,8 +29,8 @@ export class UsageTracker {
   observe(event: AuditEvent): void {
     const agent = event.agent?.name;
     if (agent === undefined) return;
-    const time = Date.parse(event.time);
-    if (event.credential?.kind === 'apiKey') this.#keys.set(event.credential.id, Math.max(time, this.#keys.get(event.credential.id) ?? 0));
+    const time = event.time;
+    if (event.credential?.kind === 'apiKey') this.#keys.set(event.credential.id, later(time, this.#keys.get(event.credential.id)));
     const api = event.api;
     if (api === undefined || event.decision.outcome === 'deny') return;
     const rule = event.decision.outcome === 'allow' ? (event.decision.rule ?? '') : '';
@@ -56,7 +57,7 @@ export class UsageTracker {
   }
 
   /** Writes calls, then key times; each part that fails goes back to be written next time, once. */
-  async #write(usage: Map<string, UsageEntry>, keys: Map<string, number>): Promise<void> {
+  async #write(usage: Map<string, UsageEntry>, keys: Map<string, string>): Promise<void> {
     try {
       await this.store.governance.recordUsage([...usage.values()].map((entry) => ({ ...entry, lastUsedAt: new Date(entry.lastUsedAt) })));
     } catch (error) {
@@ -72,15 +73,19 @@ export class UsageTracker {
     }
   }
 
-  #keep(usage: Map<string, UsageEntry>, keys: Map<string, number>): void {
+  #keep(usage: Map<string, UsageEntry>, keys: Map<string, string>): void {
     for (const [key, entry] of usage) {
       const newer = this.#usage.get(key);
       if (newer === undefined) this.#usage.set(key, entry);
       else {
         newer.calls += entry.calls;
-        newer.lastUsedAt = Math.max(newer.lastUsedAt, entry.lastUsedAt);
+        newer.lastUsedAt = later(newer.lastUsedAt, entry.lastUsedAt);
       }
     }
-    for (const [id, time] of keys) this.#keys.set(id, Math.max(time, this.#keys.get(id) ?? 0));
+    for (const [id, time] of keys) this.#keys.set(id, later(time, this.#keys.get(id)));
   }
+}
+
+function later(a: string, b: string | undefined): string {
+  return b === undefined || a > b ? a : b;
 }
