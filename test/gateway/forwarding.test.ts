@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -656,6 +657,24 @@ describe('response headers and answers without a body', () => {
   });
 });
 
+/**
+ * What the kernel may buffer on two loopback hops (a receive and a send buffer each): the most
+ * data that can be "ahead" without anything in the processes holding it. Linux autotunes
+ * receive buffers up to tcp_rmem's maximum, 32 MiB on some machines, so a fixed bound would
+ * pass or fail by machine. Where this exceeds what is left of the transfer, the lead proves
+ * nothing and the bound on live buffers below carries the proof.
+ */
+const KERNEL_BUFFERS = (() => {
+  const maximum = (file: string, fallback: number) => {
+    try {
+      return Number(readFileSync(file, 'utf8').trim().split(/\s+/).at(-1)) || fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  return 2 * (maximum('/proc/sys/net/ipv4/tcp_rmem', 6 * MiB) + maximum('/proc/sys/net/ipv4/tcp_wmem', 4 * MiB)) + 4 * MiB;
+})();
+
 describe('streaming', () => {
   const TOTAL = 50 * MiB;
   const BLOCK = 64 * 1024;
@@ -769,8 +788,8 @@ describe('streaming', () => {
     expect(figures.sentWhenFirstReceived).toBeLessThan(1 * MiB);
     expect(result.length).toBe(TOTAL);
     expect(result.sha256).toBe(await upstreamDone.promise);
-    // Kernel socket buffers on two loopback hops hold a few MB; the rest (30 MB) must wait upstream.
-    expect(figures.aheadDuringPause, JSON.stringify(figures)).toBeLessThan(20 * MiB);
+    // Kernel socket buffers on the two loopback hops may hold what is ahead; the rest must wait upstream.
+    expect(figures.aheadDuringPause, JSON.stringify(figures)).toBeLessThan(KERNEL_BUFFERS);
     // A gateway queueing the rest would hold ~30 MB of buffers here. RSS is only reported: the
     // allocator keeps the pages of freed socket reads, so it grows by tens of MB either way.
     expect(figures.arrayBuffersGrowth, JSON.stringify(figures)).toBeLessThan(8 * MiB);
@@ -844,7 +863,7 @@ describe('streaming', () => {
       expect(figures.clientSentWhenFirstReceived).toBeLessThan(1 * MiB);
       expect(JSON.parse(answer.body.toString('utf8'))).toEqual({ length: TOTAL, sha256: hash.digest('hex') });
       // The kernel buffers of two loopback hops hold a few MB; the rest must wait in the client.
-      expect(figures.aheadDuringPause, JSON.stringify(figures)).toBeLessThan(20 * MiB);
+      expect(figures.aheadDuringPause, JSON.stringify(figures)).toBeLessThan(KERNEL_BUFFERS);
       // A coarse guard: these are the live buffers of the whole test process (client, gateway and
       // upstream); under a loaded machine up to ~13 MB of the in-flight data sits in them rather
       // than in kernel buffers. A gateway holding the upload would add its 50 MB.
