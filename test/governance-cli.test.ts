@@ -172,10 +172,22 @@ function refused(code: string, person: Person | undefined, ...args: string[]): R
 }
 
 /** One call of an agent on the gateway with its API key. */
-async function agentCall(key: string, pathAndQuery: string): Promise<{ status: number; body: Json }> {
-  const response = await fetch(`${gatewayUrl}${pathAndQuery}`, { headers: { authorization: `Bearer ${key}` } });
-  const text = await response.text();
-  return { status: response.status, body: text.length > 0 ? JSON.parse(text) : undefined };
+/**
+ * One agent call on a connection of its own: the CLI runs with spawnSync, which blocks this
+ * process for seconds, so a kept-alive socket may have been closed by the gateway meanwhile.
+ */
+function agentCall(key: string, pathAndQuery: string): Promise<{ status: number; body: Json }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${gatewayUrl}${pathAndQuery}`, { headers: { authorization: `Bearer ${key}` }, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: response.statusCode!, body: text.length > 0 ? JSON.parse(text) : undefined });
+      });
+    });
+    request.on('error', reject);
+  });
 }
 
 /** The secret on the line `label: …` of a human-readable issue answer. */
