@@ -572,7 +572,8 @@ describe('the governance commands', () => {
     expect(ok('audrey', 'owners', 'list').stdout).toMatch(/^olivia@example\.com +left +\d{4}-\S+ \S+ +sam@example\.com$/m);
     const withOwner = json('audrey', 'review');
     expect(withOwner.reviews.find((entry: Json) => entry.agent === 'report-bot').items).toContainEqual({ item: 'owner', kind: 'owner-left', detail: 'its owner olivia@example.com has left', revoke: 'suspends the agent until someone takes it over' });
-    refused('WARDEN_ADMIN_FORBIDDEN', 'olivia', 'owners', 'return', 'olivia@example.com', '--reason', 'I am back');
+    // Leaving revoked olivia's admin token: she can no longer act at all.
+    refused('WARDEN_ADMIN_UNAUTHENTICATED', 'olivia', 'owners', 'return', 'olivia@example.com', '--reason', 'I am back');
     expect(json('sam', 'owners', 'return', 'olivia@example.com', '--reason', 'came back')).toMatchObject({ email: 'olivia@example.com', active: true });
   });
 

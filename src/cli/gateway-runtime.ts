@@ -76,7 +76,9 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       onPublish: (policy: PublishedPolicy) => gateway?.update(gatewayState(policy.snapshot, policy.keys)),
       onWarning: (warning) => process.emitWarning(`warden: policy: ${warning}`),
     });
+    closers.push(async () => publisher.stop());
     const first = await publisher.publish();
+    publisher.follow(2000);
     if (first === undefined) warnings.push('no policy has been applied yet: the gateway answers 503 until `warden apply` puts one in force (then restart)');
     else {
       warnings.push(...first.warnings);

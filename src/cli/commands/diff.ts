@@ -13,12 +13,14 @@ export function registerDiff(program: Command): void {
     .addHelpText('after', '\nTeams that keep manifests in git see here what to carry back (or undo). Exit 0 whether or not there are differences.')
     .action(
       adminAction(async (client, options) => {
-        const answer = await client.get<{ appliedVersion: number; differences: DifferenceJson[] }>('/diff');
+        const answer = await client.get<{ appliedVersion: number; differences: DifferenceJson[]; warnings: string[] }>('/diff');
         if (options.json) return printJson(answer);
-        if (answer.differences.length === 0) return printLines([`no differences: what runs is what the manifests of version ${answer.appliedVersion} say`]);
+        const warnings = answer.warnings.map((warning) => `warning: ${warning}`);
+        if (answer.differences.length === 0) return printLines([`no differences: what runs is what the manifests of version ${answer.appliedVersion} say`, ...warnings]);
         printLines([
           `beyond the manifests of version ${answer.appliedVersion}:`,
           ...table(['AGENT', 'KIND', 'MANIFEST', 'RUNTIME'], answer.differences.map((difference) => [difference.agent, difference.kind, difference.manifest ?? '-', difference.runtime])),
+          ...warnings,
         ]);
       }),
     );

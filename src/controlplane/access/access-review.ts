@@ -4,7 +4,7 @@ import type { Snapshot } from '../../policy/snapshot.js';
 import type { AgentService } from '../agents/agent-service.js';
 import type { Actor } from '../agents/lifecycle.js';
 import type { CredentialService } from '../credentials/credential-service.js';
-import { actsAsOwner, authorize, currentSnapshot, hasRole, refuse, requireReason, type GovernanceContext } from '../governance/governance-context.js';
+import { actsAsOwner, authorize, currentSnapshot, hasRole, putInForce, refuse, requireReason, type GovernanceContext } from '../governance/governance-context.js';
 import { GovernanceError } from '../governance/governance-error.js';
 import { randomId } from '../governance/random-id.js';
 import { runtimeRoleName } from '../publish/effective-policy.js';
@@ -130,6 +130,7 @@ export class AccessReviewService {
     const record: ReviewDecision = { agent: agentName, item, decision, actor: actor.subject, reason: why, at: this.context.now() };
     await this.context.store.governance.addReviewDecision(record);
     await this.context.log.changed(actor, `review.${decision}`, target, { ...change, detail: why });
+    if (decision === 'revoke' && item.startsWith('grant:')) await putInForce(this.context);
     return record;
   }
 
@@ -177,7 +178,6 @@ export class AccessReviewService {
     if (ref.startsWith(runtimePrefix)) {
       const ruleId = ref.slice(runtimePrefix.length);
       await this.context.store.governance.removeRule(ruleId);
-      await this.context.publisher.publish();
       return { before: { item, runtimeRule: ruleId }, after: { item, runtimeRule: null } };
     }
     const forbids = forbidsFor(snapshot, agentName, ref, `revoked in an access review by ${actor.subject}: ${why}`);
@@ -189,7 +189,6 @@ export class AccessReviewService {
       await this.context.store.governance.addRule({ id, agent: agentName, kind: 'forbid', rule: forbid, expiresAt: undefined, source: 'access-review', sourceId: ref, createdAt: now, createdBy: actor.subject });
       added.push(id);
     }
-    await this.context.publisher.publish();
     return { before: { item, forbids: [] }, after: { item, forbids: added.map((id, index) => ({ id, api: forbids[index]!.api, operations: forbids[index]!.operations })) } };
   }
 }

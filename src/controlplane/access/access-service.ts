@@ -3,7 +3,7 @@ import { selectOperations } from '../../policy/operation-selector.js';
 import type { CompiledAgent } from '../../policy/snapshot.js';
 import type { Actor } from '../agents/lifecycle.js';
 import { assessRisk, type RiskAssessment } from '../agents/risk-assessment.js';
-import { actsAsOwner, authorize, currentSnapshot, hasRole, refuse, requireReason, type GovernanceContext } from '../governance/governance-context.js';
+import { actsAsOwner, authorize, currentSnapshot, hasRole, putInForce, refuse, requireReason, type GovernanceContext } from '../governance/governance-context.js';
 import { GovernanceError } from '../governance/governance-error.js';
 import { randomId } from '../governance/random-id.js';
 import type { AccessRequestRecord, AccessRequestStatus, RuntimeRule } from '../store/governance-store.js';
@@ -150,7 +150,8 @@ export class AccessService {
     await this.context.store.governance.addAccessRequest(request);
     await this.context.log.changed(actor, 'access.request', `access-request/${request.id}`, { after: { agent: agentName, api: ask.api, operation: ask.operation, risk: risk.level } });
 
-    const fitting = this.#templateGrant(agent, ask.api, ask.operation);
+    const declared = this.context.publisher.manifests?.agents.find((candidate) => candidate.metadata.name === agentName)?.spec.roles ?? (await this.context.store.governance.getAgent(agentName))?.definition?.spec.roles ?? [];
+    const fitting = this.#templateGrant(declared, ask.api, ask.operation);
     if (fitting !== undefined) {
       const system = { subject: `template:${fitting.template.metadata.name}`, roles: [] };
       return this.#grant(system, request, fitting.grant, ask.durationDays, `fits pre-approved template ${fitting.template.metadata.name}`);
@@ -159,8 +160,9 @@ export class AccessService {
       type: 'access.requested',
       time: now.toISOString(),
       recipients: [agent.owner, 'security'],
-      summary: `${agentName} asks for ${ask.api}.${ask.operation} (risk ${risk.level}, ${risk.score}): ${request.reason}`,
-      data: { request: request.id, agent: agentName, api: ask.api, operation: ask.operation, risk: { score: risk.score, level: risk.level } },
+      // The agent's own words go in data only: a chat bridge should not render them as markup.
+      summary: `${agentName} asks for ${ask.api}.${ask.operation} (risk ${risk.level}, ${risk.score}); see warden access list`,
+      data: { request: request.id, agent: agentName, api: ask.api, operation: ask.operation, reason: request.reason, risk: { score: risk.score, level: risk.level } },
     });
     return view(request, []);
   }
@@ -181,13 +183,13 @@ export class AccessService {
       createdAt: now,
       createdBy: actor.subject,
     };
-    await this.context.store.governance.addRule(rule);
+    // Decided first, conditionally: a request decided meanwhile never gets its rule, not even briefly.
     if (!(await this.context.store.governance.decideAccessRequest(request.id, { status: 'granted', decidedAt: now, decidedBy: actor.subject, reason: why, ruleId: rule.id }))) {
-      await this.context.store.governance.removeRule(rule.id);
       return refuse(this.context, actor, 'access.approve', target, new GovernanceError('WARDEN_ADMIN_CONFLICT', `${request.id} was decided meanwhile`));
     }
-    await this.context.publisher.publish();
+    await this.context.store.governance.addRule(rule);
     await this.context.log.changed(actor, 'access.approve', target, { before: { status: 'pending' }, after: { status: 'granted', rule: rule.id, expiresAt: expiresAt?.toISOString() }, detail: why });
+    await putInForce(this.context);
     const owner = currentSnapshot(this.context).agents.get(request.agent)?.owner;
     this.context.notifier.notify({
       type: 'access.granted',
@@ -208,14 +210,17 @@ export class AccessService {
 
   /**
    * The grant a pre-approved template of this agent's kind gives for the operation: a template
-   * whose roles include all of the agent's own roles (it is a standard agent of that kind) and
+   * whose roles include all of the roles the agent's definition names (it is a standard agent of that kind) and
    * one of whose roles grants the operation. The template's grant is copied with its conditions
    * (parameters, response rules, rate limit, step-up), narrowed to the one operation.
    */
-  #templateGrant(agent: CompiledAgent, api: string, operation: string): { readonly template: AgentTemplateManifest; readonly grant: Grant } | undefined {
+  #templateGrant(declaredRoles: readonly string[], api: string, operation: string): { readonly template: AgentTemplateManifest; readonly grant: Grant } | undefined {
     const manifests = this.context.publisher.manifests;
     if (manifests === undefined) return undefined;
-    const ownRoles = agent.roles.filter((role) => !role.startsWith('~'));
+    // The roles the agent's definition names, not those left after a role was removed: an agent
+    // that lost its only role is no standard agent of any kind.
+    const ownRoles = declaredRoles;
+    if (ownRoles.length === 0) return undefined;
     const roles = new Map<string, RoleManifest>(manifests.roles.map((role) => [role.metadata.name, role]));
     const declared = manifests.apis.find((candidate) => candidate.metadata.name === api)?.spec.operations ?? [];
     for (const template of manifests.templates ?? []) {

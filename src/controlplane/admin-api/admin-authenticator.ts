@@ -63,7 +63,10 @@ export class AdminAuthenticator {
         currentDate: this.now(),
       });
       const subject = payload[config.subjectClaim];
-      if (typeof subject !== 'string' || subject.length === 0) return undefined;
+      // Owners and the four-eyes rules go by e-mail: a subject that is no address, or an address
+      // the provider says it has not verified, identifies nobody here.
+      if (typeof subject !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(subject)) return undefined;
+      if (config.subjectClaim === 'email' && payload.email_verified === false) return undefined;
       return { subject, roles: rolesOf(payload[config.rolesClaim]) };
     } catch {
       return undefined;

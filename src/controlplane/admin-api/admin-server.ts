@@ -51,7 +51,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     logger: false,
     bodyLimit: 64 * 1024,
     genReqId: () => randomUUID(),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   }).withTypeProvider<RequestTypes>();
   // Responses are documented by their schemas but written with JSON.stringify, so a field a
   // schema does not list is never silently dropped from an answer.

@@ -2,7 +2,7 @@ import { Value } from '@sinclair/typebox/value';
 import { AgentManifestSchema, type AgentManifest, type AgentState, type AgentTemplateManifest, type CredentialBinding } from '../../model/manifests/index.js';
 import { schemaProblems } from '../../policy/load/schema-problems.js';
 import type { Snapshot } from '../../policy/snapshot.js';
-import { actsAsOwner, authorize, currentSnapshot, hasRole, refuse, requireReason, type GovernanceContext } from '../governance/governance-context.js';
+import { actsAsOwner, authorize, currentSnapshot, hasRole, putInForce, refuse, requireReason, type GovernanceContext } from '../governance/governance-context.js';
 import { GovernanceError } from '../governance/governance-error.js';
 import { runtimeRoleName } from '../publish/effective-policy.js';
 import type { AgentRecord, AgentTransition, BindingRecord, RuntimeRule } from '../store/governance-store.js';
@@ -115,9 +115,10 @@ export class AgentService {
     if (template?.spec.preApproved === true) {
       await governance.transitionAgent(proposal.name, 'proposed', { to: 'approved', action: 'approve', actor: `template:${template.metadata.name}`, reason: `pre-approved template ${template.metadata.name}`, at: now });
     }
-    await this.context.publisher.publish();
+    const approved = template?.spec.preApproved === true;
+    await this.context.log.changed(actor, 'agent.propose', target, { after: { state: approved ? 'approved' : 'proposed', owner, roles: manifest.spec.roles, template: record.template }, detail: approved ? `approved automatically: template ${template.metadata.name} is pre-approved` : undefined });
+    await putInForce(this.context);
     const detail = await this.get(proposal.name);
-    await this.context.log.changed(actor, 'agent.propose', target, { after: { state: detail.state, owner, roles: detail.roles, template: record.template }, detail: template?.spec.preApproved ? `approved automatically: template ${template.metadata.name} is pre-approved` : undefined });
     if (detail.state === 'proposed') {
       this.context.notifier.notify({
         type: 'agent.proposed',
@@ -151,15 +152,13 @@ export class AgentService {
     const moved = await governance.transitionAgent(name, record.state, { to: plan.to, action, actor: actor.subject, reason: why, at: now });
     if (!moved) return refuse(this.context, actor, `agent.${action}`, target, new GovernanceError('WARDEN_ADMIN_CONFLICT', `${name} changed state while this request was made; look at it again`));
     const retired = plan.to === 'decommissioned' ? await this.#retire(name, snapshot, now, actor) : undefined;
-    const changed = performance.now();
-    await this.context.publisher.publish();
-    const propagationMs = performance.now() - changed;
-    const { history: _history, risk: _risk, ...view } = await this.get(name);
     await this.context.log.changed(actor, `agent.${action}`, target, {
       before: { state: record.state },
       after: { state: plan.to, ...(retired ?? {}) },
       detail: why,
     });
+    const propagationMs = await putInForce(this.context);
+    const { history: _history, risk: _risk, ...view } = await this.get(name);
     if (action === 'approve' && plan.to === 'in_review') {
       this.context.notifier.notify({ type: 'agent.reviewed', time: now.toISOString(), recipients: ['admin'], summary: `${actor.subject} passed the security review of ${name}; it waits for business approval`, data: { agent: name } });
     } else {
@@ -186,8 +185,8 @@ export class AgentService {
     } catch {
       return refuse(this.context, actor, 'agent.bind', target, new GovernanceError('WARDEN_ADMIN_CONFLICT', `${bindingLabel(binding)} was bound meanwhile`));
     }
-    await this.context.publisher.publish();
     await this.context.log.changed(actor, 'agent.bind', target, { after: { binding: record.id, identity: bindingLabel(binding) } });
+    await putInForce(this.context);
     return record;
   }
 
@@ -199,8 +198,8 @@ export class AgentService {
     if (agent === undefined || binding === undefined) return refuse(this.context, actor, 'agent.unbind', target, new GovernanceError('WARDEN_ADMIN_NOT_FOUND', `${name} has no runtime binding ${bindingId}`));
     await authorize(this.context, actor, 'agent.unbind', target, hasRole(actor, 'admin', 'security') || actsAsOwner(actor, agent.owner), 'admin, security or the agent\'s owner');
     await this.context.store.governance.removeBinding(bindingId);
-    await this.context.publisher.publish();
     await this.context.log.changed(actor, 'agent.unbind', target, { before: { binding: bindingId, identity: bindingLabel(binding.binding) } });
+    await putInForce(this.context);
   }
 
   async #proposedManifest(proposal: Proposal, owner: string, snapshot: Snapshot, templates: readonly AgentTemplateManifest[]): Promise<AgentManifest> {
@@ -240,10 +239,7 @@ export class AgentService {
     for (const [id, agent] of snapshot.credentials.apiKeys) if (agent === name) ids.add(id);
     const revokedKeys: string[] = [];
     for (const key of await this.context.store.listApiKeys()) {
-      if ((key.agent === name || ids.has(key.id)) && key.revokedAt === undefined) {
-        await this.context.store.putApiKey({ ...key, revokedAt: now });
-        revokedKeys.push(key.id);
-      }
+      if ((key.agent === name || ids.has(key.id)) && key.revokedAt === undefined && (await this.context.store.revokeApiKey(key.id, now))) revokedKeys.push(key.id);
     }
     const releasedBindings: string[] = [];
     for (const binding of await governance.listBindings(name)) if (await governance.removeBinding(binding.id)) releasedBindings.push(binding.id);

@@ -5,7 +5,8 @@ import type { OwnerRecord } from '../store/governance-store.js';
 
 /**
  * People who own agents. When someone leaves, their agents come up in the next access review
- * (owner-left) until someone takes them over; HR or an admin records it here.
+ * (owner-left) until someone takes them over, and their admin tokens are revoked; HR or an
+ * admin records it here.
  */
 export class OwnerService {
   constructor(private readonly context: GovernanceContext) {}
@@ -24,7 +25,16 @@ export class OwnerService {
     const before = (await this.context.store.governance.listOwners()).find((owner) => owner.email.toLowerCase() === email.toLowerCase());
     const record: OwnerRecord = { email, active, leftAt: active ? undefined : this.context.now(), updatedBy: actor.subject };
     await this.context.store.governance.setOwner(record);
-    await this.context.log.changed(actor, action, target, { before: before === undefined ? undefined : { active: before.active }, after: { active }, detail: why });
+    // Someone who left keeps no admin token: they could otherwise confirm their own agents' review items.
+    const revokedTokens: string[] = [];
+    if (!active) {
+      for (const token of await this.context.store.governance.listAdminTokens()) {
+        if (token.subject.toLowerCase() !== email.toLowerCase() || token.revokedAt !== undefined) continue;
+        await this.context.store.governance.putAdminToken({ ...token, revokedAt: this.context.now() });
+        revokedTokens.push(token.id);
+      }
+    }
+    await this.context.log.changed(actor, action, target, { before: before === undefined ? undefined : { active: before.active }, after: { active, ...(revokedTokens.length > 0 ? { revokedTokens } : {}) }, detail: why });
     return record;
   }
 }

@@ -1,6 +1,6 @@
 import type { ApiKeyRecord } from '../../model/api-key.js';
 import type { Actor } from '../agents/lifecycle.js';
-import { actsAsOwner, authorize, currentSnapshot, hasRole, refuse, requireReason, type GovernanceContext } from '../governance/governance-context.js';
+import { actsAsOwner, authorize, currentSnapshot, hasRole, putInForce, refuse, requireReason, type GovernanceContext } from '../governance/governance-context.js';
 import { GovernanceError } from '../governance/governance-error.js';
 import { randomId } from '../governance/random-id.js';
 import { issueApiKey } from './issue-api-key.js';
@@ -49,9 +49,9 @@ export class CredentialService {
     if (typeof ttlDays === 'string') return refuse(this.context, actor, 'key.issue', target, new GovernanceError('WARDEN_ADMIN_INVALID', ttlDays));
     const now = this.context.now();
     const issued = await issueApiKey(this.context.store, randomId('key'), { ttlDays, now, agent: agentName, createdBy: actor.subject });
-    await this.context.publisher.publish();
     const view = this.#view(issued.record, agentName, now);
     await this.context.log.changed(actor, 'key.issue', `key/${issued.record.id}`, { after: { agent: agentName, expiresAt: view.expiresAt } });
+    await putInForce(this.context);
     return { key: issued.key, record: view };
   }
 
@@ -66,12 +66,16 @@ export class CredentialService {
     if (!(overlapHours >= 0 && overlapHours <= 24 * 30)) return refuse(this.context, actor, 'key.rotate', target, new GovernanceError('WARDEN_ADMIN_INVALID', 'overlapHours must be between 0 and 720'));
     const ttlDays = this.#ttl(options.ttlDays);
     if (typeof ttlDays === 'string') return refuse(this.context, actor, 'key.rotate', target, new GovernanceError('WARDEN_ADMIN_INVALID', ttlDays));
-    const issued = await issueApiKey(this.context.store, randomId('key'), { ttlDays, now, agent, createdBy: actor.subject });
+    const successor = randomId('key');
     const overlapEnds = new Date(Math.min(key.expiresAt.getTime(), now.getTime() + overlapHours * 3_600_000));
-    const previous: ApiKeyRecord = { ...key, expiresAt: overlapEnds, replacedBy: issued.record.id };
-    await this.context.store.putApiKey(previous);
-    await this.context.publisher.publish();
-    await this.context.log.changed(actor, 'key.rotate', target, { before: { expiresAt: key.expiresAt.toISOString() }, after: { expiresAt: overlapEnds.toISOString(), replacedBy: issued.record.id } });
+    // Claimed first, conditionally: a revocation or another rotation meanwhile wins, and nothing is issued.
+    if (!(await this.context.store.replaceApiKey(keyId, successor, overlapEnds))) {
+      return refuse(this.context, actor, 'key.rotate', target, new GovernanceError('WARDEN_ADMIN_CONFLICT', `${keyId} was revoked or rotated meanwhile; look at it again`));
+    }
+    const issued = await issueApiKey(this.context.store, successor, { ttlDays, now, agent, createdBy: actor.subject });
+    const previous: ApiKeyRecord = { ...key, expiresAt: overlapEnds, replacedBy: successor };
+    await this.context.log.changed(actor, 'key.rotate', target, { before: { expiresAt: key.expiresAt.toISOString() }, after: { expiresAt: overlapEnds.toISOString(), replacedBy: successor } });
+    await putInForce(this.context);
     return { next: { key: issued.key, record: this.#view(issued.record, agent, now) }, previous: this.#view(previous, agent, now) };
   }
 
@@ -79,14 +83,14 @@ export class CredentialService {
   async revoke(actor: Actor, keyId: string, reason: string | undefined): Promise<KeyView> {
     const target = `key/${keyId}`;
     const why = await Promise.resolve().then(() => requireReason(reason)).catch((error: GovernanceError) => refuse(this.context, actor, 'key.revoke', target, error));
-    const { key, agent } = await this.#keyFor(actor, 'key.revoke', keyId);
+    const { agent } = await this.#keyFor(actor, 'key.revoke', keyId);
     const now = this.context.now();
-    if (key.revokedAt !== undefined) return this.#view(key, agent, now);
-    const revoked: ApiKeyRecord = { ...key, revokedAt: now };
-    await this.context.store.putApiKey(revoked);
-    await this.context.publisher.publish();
-    await this.context.log.changed(actor, 'key.revoke', target, { before: { revokedAt: null }, after: { revokedAt: now.toISOString() }, detail: why });
-    return this.#view(revoked, agent, now);
+    if (await this.context.store.revokeApiKey(keyId, now)) {
+      await this.context.log.changed(actor, 'key.revoke', target, { before: { revokedAt: null }, after: { revokedAt: now.toISOString() }, detail: why });
+    }
+    // Put in force even when it was revoked already: a retry after a failed hand-off must get it there.
+    await putInForce(this.context);
+    return this.#view((await this.context.store.getApiKey(keyId))!, agent, now);
   }
 
   /** Warns owners of keys that expire within the warning period, once per key. Returns the keys warned about. */
@@ -102,6 +106,8 @@ export class CredentialService {
       const agentName = key.agent ?? snapshot.credentials.apiKeys.get(key.id);
       const agent = agentName === undefined ? undefined : snapshot.agents.get(agentName);
       if (agent === undefined || agent.state === 'decommissioned') continue;
+      // Claimed before telling anyone: two job runs at once warn once.
+      if (!(await this.context.store.markApiKeyWarned(key.id, now))) continue;
       const days = Math.ceil((key.expiresAt.getTime() - now.getTime()) / 86_400_000);
       this.context.notifier.notify({
         type: 'credential.expiring',
@@ -110,7 +116,6 @@ export class CredentialService {
         summary: `API key ${key.id} of ${agent.name} expires in ${days} day(s), on ${key.expiresAt.toISOString()}; rotate it with \`warden keys rotate ${key.id}\``,
         data: { agent: agent.name, key: key.id, expiresAt: key.expiresAt.toISOString() },
       });
-      await this.context.store.putApiKey({ ...key, expiryWarnedAt: now });
       warned.push(key.id);
     }
     return warned;

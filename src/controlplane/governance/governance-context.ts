@@ -69,6 +69,21 @@ export async function refuse(context: GovernanceContext, actor: Actor, action: s
   throw error;
 }
 
+/**
+ * Puts a stored change in force in the data plane and returns how long that took. If the
+ * build fails the change stays stored (and logged) and the publisher retries until it goes
+ * through; the caller is told, never left believing it is in force.
+ */
+export async function putInForce(context: GovernanceContext): Promise<number> {
+  const started = performance.now();
+  try {
+    await context.publisher.publish();
+  } catch (error) {
+    throw new GovernanceError('WARDEN_ADMIN_INTERNAL', `the change is stored but not yet in force in the gateway (${(error as Error).message}); Warden retries every second`);
+  }
+  return performance.now() - started;
+}
+
 /** A reason is required for every change: it is what the audit trail and reviewers read. */
 export function requireReason(reason: string | undefined): string {
   const text = reason?.trim() ?? '';

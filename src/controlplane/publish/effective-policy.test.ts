@@ -152,14 +152,26 @@ describe('effectivePolicy: agents proposed through the admin API', () => {
     expect(decide(compile(set), { ...LIST_INSTANCES, agent: 'capacity-bot' }).reason).toBe('WARDEN_AGENT_NOT_ACTIVE');
   });
 
-  it('lets the manifest define an agent the API proposed once the manifests name it, in the store state', () => {
-    const definition = { ...proposal('itops-agent', ['hr-onboarding']), spec: { ...proposal('itops-agent', ['hr-onboarding']).spec, purpose: 'An old proposal under the same name' } };
-    const { set } = effectivePolicy(examples, runtime({ agents: [record('itops-agent', 'suspended', definition)] }));
+  it('lets the manifest take over an agent the API proposed when it asks for no more (carrying it back to git), in the store state', () => {
+    const manifest = agentOf(examples, 'itops-agent');
+    const definition = { ...proposal('itops-agent', [...manifest.spec.roles, 'hr-onboarding']), spec: { ...proposal('itops-agent', [...manifest.spec.roles, 'hr-onboarding']).spec, owner: manifest.spec.owner.toUpperCase(), purpose: 'An old proposal under the same name' } };
+    const { set, warnings } = effectivePolicy(examples, runtime({ agents: [record('itops-agent', 'suspended', definition)] }));
+    expect(warnings).toEqual([]);
     expect(set.agents.filter((agent) => agent.metadata.name === 'itops-agent')).toHaveLength(1);
     const agent = agentOf(set, 'itops-agent');
-    expect(agent.spec.purpose).toBe(agentOf(examples, 'itops-agent').spec.purpose);
+    expect(agent.spec.purpose).toBe(manifest.spec.purpose);
     expect(agent.spec.roles).toEqual(['it-operations']);
     expect(agent.spec.state).toBe('suspended');
+  });
+
+  it('keeps an API-proposed agent when a later manifest under its name asks for more, and leaves the manifest out', () => {
+    // A name registered early must not inherit the roles (or owner) a later manifest gives it.
+    const definition = proposal('itops-agent', ['hr-onboarding'], 'active');
+    const { set, warnings } = effectivePolicy(examples, runtime({ agents: [record('itops-agent', 'active', definition)] }));
+    expect(set.agents.filter((agent) => agent.metadata.name === 'itops-agent')).toHaveLength(1);
+    expect(agentOf(set, 'itops-agent').spec).toMatchObject({ owner: 'priya.nair@example.com', roles: ['hr-onboarding'] });
+    expect(warnings).toEqual([`the manifest of agent itops-agent is left out: the name belongs to an agent proposed through the admin API by ${STAFF} with other owner or roles; rename one of them`]);
+    expect(() => compile(set)).not.toThrow();
   });
 
   it('ignores the record of a manifest agent the manifests no longer define', () => {
@@ -344,12 +356,18 @@ describe('effectivePolicy: runtime rules', () => {
     }));
     expect(warnings).toEqual([
       'runtime grant rt_op_gone of itops-agent names hr operations that the manifests no longer declare; it is left out',
-      'runtime forbid rt_glob_gone of itops-agent names it-ops operations that the manifests no longer declare; it is left out',
+      'runtime forbid rt_glob_gone of itops-agent covers no operation the manifests still declare; it is left out',
     ]);
     const role = set.roles.find((candidate) => candidate.metadata.name === '~runtime/itops-agent');
     expect(role?.spec.grants.map((rule) => rule.id)).toEqual(['rt_ok']);
     expect(role?.spec.forbid).toEqual([]);
     expect(decide(compile(set), READ_EMPLOYEE).allowed).toBe(true);
+  });
+
+  it('narrows a runtime forbid to the operations still declared instead of dropping it (fail closed)', () => {
+    const { set, warnings } = effectivePolicy(examples, runtime({ rules: [grant('rt_read', 'itops-agent', { api: 'hr', operations: ['getEmployee'] }), forbid('rt_mixed', 'itops-agent', { api: 'hr', operations: ['getEmployee', 'fireEmployee'] })] }));
+    expect(warnings).toEqual(['runtime forbid rt_mixed of itops-agent keeps only getEmployee: the others are no longer declared']);
+    expect(decide(compile(set), READ_EMPLOYEE)).toMatchObject({ allowed: false, reason: 'WARDEN_AUTHZ_FORBIDDEN' });
   });
 
   it('accepts selectors that still match: "*" and method+path globs', () => {

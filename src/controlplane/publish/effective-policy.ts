@@ -55,7 +55,10 @@ export function effectivePolicy(inForce: ManifestSet, runtime: RuntimeState): { 
   for (const binding of runtime.bindings) addCredential(binding.agent, binding.binding, `binding ${binding.id}`);
 
   const runtimeRoles = new Map<string, RoleManifest>();
-  for (const rule of runtime.rules) {
+  for (const declared of runtime.rules) {
+    // A forbid fails closed: narrowed to what is still declared, never dropped while it covers something.
+    const rule = declared.kind === 'forbid' ? narrowedForbid(declared, apis.get(declared.rule.api), warnings) : declared;
+    if (rule === undefined) continue;
     const problem = ruleProblem(rule, apis.get(rule.rule.api));
     if (problem !== undefined) {
       warnings.push(`runtime ${rule.kind} ${rule.id} of ${rule.agent} ${problem}; it is left out`);
@@ -88,8 +91,18 @@ export function effectivePolicy(inForce: ManifestSet, runtime: RuntimeState): { 
     };
   };
 
-  const agents: AgentManifest[] = inForce.agents.map((agent) => overlay(agent, records.get(agent.metadata.name)));
-  const defined = new Set(inForce.agents.map((agent) => agent.metadata.name));
+  // A manifest agent whose name an agent proposed through the API holds already takes that
+  // agent over only when it asks for no more (same owner, no role the proposal did not have):
+  // otherwise a name registered early would inherit whatever a later manifest grants it.
+  const adopted = inForce.agents.filter((agent) => {
+    const record = records.get(agent.metadata.name);
+    if (record?.definition === undefined) return true;
+    const fits = agent.spec.owner.toLowerCase() === record.definition.spec.owner.toLowerCase() && agent.spec.roles.every((role) => record.definition!.spec.roles.includes(role));
+    if (!fits) warnings.push(`the manifest of agent ${agent.metadata.name} is left out: the name belongs to an agent proposed through the admin API by ${record.createdBy} with other owner or roles; rename one of them`);
+    return fits;
+  });
+  const agents: AgentManifest[] = adopted.map((agent) => overlay(agent, records.get(agent.metadata.name)));
+  const defined = new Set(adopted.map((agent) => agent.metadata.name));
   for (const record of runtime.agents) {
     if (record.definition === undefined || defined.has(record.name)) continue;
     agents.push(overlay(record.definition, record));
@@ -99,6 +112,32 @@ export function effectivePolicy(inForce: ManifestSet, runtime: RuntimeState): { 
     set: { apis: inForce.apis, roles: [...inForce.roles, ...usedRuntimeRoles], agents, ...(inForce.templates !== undefined ? { templates: inForce.templates } : {}) },
     warnings,
   };
+}
+
+/**
+ * A runtime forbid as far as the manifests still declare what it covers: selectors of removed
+ * operations are dropped, a parameter condition that no longer fits is dropped (the forbid gets
+ * broader, not narrower). Undefined only when nothing it covered exists any more.
+ */
+function narrowedForbid(rule: RuntimeRule, api: ApiManifest | undefined, warnings: string[]): RuntimeRule | undefined {
+  const why = (text: string) => warnings.push(`runtime forbid ${rule.id} of ${rule.agent} ${text}`);
+  if (api === undefined) {
+    why(`names API ${rule.rule.api}, which the manifests no longer declare; it is left out`);
+    return undefined;
+  }
+  const operations = rule.rule.operations.filter((selector) => !('error' in selectOperations(selector, api.spec.operations)));
+  if (operations.length === 0) {
+    why('covers no operation the manifests still declare; it is left out');
+    return undefined;
+  }
+  let forbid: Forbid = { ...(rule.rule as Forbid), operations };
+  if (operations.length < rule.rule.operations.length) why(`keeps only ${operations.join(', ')}: the others are no longer declared`);
+  if (forbid.params !== undefined && ruleProblem({ ...rule, rule: forbid }, api) !== undefined) {
+    const { params: _params, ...unconditional } = forbid;
+    forbid = unconditional;
+    why('has a condition that no longer fits; it now applies without it');
+  }
+  return { ...rule, rule: forbid };
 }
 
 /**

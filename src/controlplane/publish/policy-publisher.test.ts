@@ -190,6 +190,10 @@ describe('PolicyPublisher.publish', () => {
     expect(policy!.warnings).toEqual([expected]);
     expect(warnings).toEqual([expected]);
     expect(decide(policy!.snapshot, LIST_INSTANCES).allowed).toBe(true);
+    // The next build still carries it, but the log is told once.
+    await store.governance.addRule(grantRule('rt_gone2', 'itops-agent', 'billing', 'getInvoice'));
+    expect((await publisher.publish())!.warnings).toContain(expected);
+    expect(warnings).toEqual([expected, expected.replace('rt_gone', 'rt_gone2')]);
   });
 
   it('lets calls made before a build starts share that build', async () => {
@@ -272,6 +276,31 @@ describe('PolicyPublisher.publish', () => {
     expect(published).toEqual([policy]);
     expect(publisher.current).toBe(policy);
     expect(await publisher.publish()).toBeDefined();
+  });
+
+  it('retries a failed build on its own until the change is in force', async () => {
+    await applyManifests(store, examples, { appliedBy: APPLIER, now: T1 });
+    let failures = 2;
+    const gated = storeWith({}, {
+      listBindings: async (agent?: string) => {
+        if (failures > 0) {
+          failures--;
+          throw new Error('disk I/O error');
+        }
+        return store.governance.listBindings(agent);
+      },
+    });
+    const { publisher, published } = publisherOn(gated);
+    try {
+      await expect(publisher.publish()).rejects.toThrow('disk I/O error');
+      // Nobody calls publish() again: the retries (one a second) must get the policy down.
+      const deadline = Date.now() + 5000;
+      while (published.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(published).toHaveLength(1);
+      expect(failures).toBe(0);
+    } finally {
+      publisher.stop();
+    }
   });
 
   it('keeps the last policy handed down when a build fails', async () => {

@@ -37,6 +37,8 @@ export class PolicyPublisher {
   #next: Promise<PublishedPolicy | undefined> | undefined;
   #manifests: { readonly id: number; readonly set: ManifestSet } | undefined;
   #last: PublishedPolicy | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #follow: NodeJS.Timeout | undefined;
 
   constructor(store: Store, options: PublisherOptions) {
     this.#store = store;
@@ -62,9 +64,47 @@ export class PolicyPublisher {
     return this.#next;
   }
 
+  /**
+   * Publishes whenever a new manifest version is applied (`warden apply` from another process
+   * writes only the store), checking every `everyMs`.
+   */
+  follow(everyMs: number): void {
+    this.#follow ??= setInterval(() => {
+      void this.#store.currentPolicyVersion().then(
+        (current) => (current !== undefined && current.id !== this.#last?.appliedVersion ? this.publish() : undefined),
+        () => undefined,
+      ).catch(() => undefined);
+    }, everyMs);
+    this.#follow.unref();
+  }
+
+  /** Stops following applies and retrying. */
+  stop(): void {
+    clearInterval(this.#follow);
+    clearTimeout(this.#retry);
+    this.#follow = undefined;
+    this.#retry = undefined;
+  }
+
   #startNext(): Promise<PublishedPolicy | undefined> {
     this.#next = undefined;
-    this.#running = this.#build();
+    this.#running = this.#build().then(
+      (published) => {
+        clearTimeout(this.#retry);
+        this.#retry = undefined;
+        return published;
+      },
+      (error: unknown) => {
+        // A change is stored but not in force: keep trying until it is (every second).
+        this.#retry ??= setTimeout(() => {
+          this.#retry = undefined;
+          void this.publish().catch(() => undefined);
+        }, 1000);
+        this.#retry.unref();
+        this.#options.onWarning?.(`the policy could not be built, retrying every second: ${(error as Error).message}`);
+        throw error;
+      },
+    );
     return this.#running;
   }
 
@@ -78,7 +118,9 @@ export class PolicyPublisher {
     const { set, warnings } = effectivePolicy(manifests.set, { agents, keys, bindings, rules });
     const snapshot = compile(set, this.#options.now ? { now: this.#options.now() } : {});
     const published: PublishedPolicy = { snapshot, keys, appliedVersion: manifests.id, warnings, buildMs: performance.now() - started };
-    for (const warning of warnings) this.#options.onWarning?.(warning);
+    // Each build repeats the standing warnings; only new ones are worth a line in the log.
+    const told = new Set(this.#last?.warnings);
+    for (const warning of warnings) if (!told.has(warning)) this.#options.onWarning?.(warning);
     this.#options.onPublish(published);
     this.#last = published;
     return published;

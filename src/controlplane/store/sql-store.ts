@@ -124,6 +124,27 @@ export class SqlStore implements Store {
     return rows.map(apiKeyRecord);
   }
 
+  async revokeApiKey(id: string, at: Date): Promise<boolean> {
+    const result = await this.db.updateTable('api_keys').set({ revoked_at: at.toISOString() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async replaceApiKey(id: string, successor: string, expiresAt: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('api_keys')
+      .set({ replaced_by: successor, expires_at: expiresAt.toISOString() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .where('replaced_by', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async markApiKeyWarned(id: string, at: Date): Promise<boolean> {
+    const result = await this.db.updateTable('api_keys').set({ expiry_warned_at: at.toISOString() }).where('id', '=', id).where('expiry_warned_at', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async markApiKeysUsed(lastUsed: ReadonlyMap<string, Date>): Promise<void> {
     if (lastUsed.size === 0) return;
     await this.db.transaction().execute(async (trx) => {

@@ -385,6 +385,40 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(await store.listApiKeys()).toEqual([rotated]);
       });
 
+      describe('conditional key updates (revoke, replace, warn)', () => {
+        it('revokes once: a second revocation changes nothing and says so', async () => {
+          const store = await fresh();
+          await store.putApiKey(issued('key_alpha001', { revokedAt: undefined }));
+          expect(await store.revokeApiKey('key_alpha001', new Date('2026-02-01T00:00:00.000Z'))).toBe(true);
+          expect(await store.revokeApiKey('key_alpha001', new Date('2026-03-01T00:00:00.000Z'))).toBe(false);
+          expect((await store.getApiKey('key_alpha001'))?.revokedAt?.toISOString()).toBe('2026-02-01T00:00:00.000Z');
+          expect(await store.revokeApiKey('key_nothere01', new Date())).toBe(false);
+        });
+
+        it('replaces a key once, and never a revoked one: a rotation cannot bring a revoked key back', async () => {
+          const store = await fresh();
+          await store.putApiKey(issued('key_alpha001', { revokedAt: undefined, replacedBy: undefined }));
+          const overlap = new Date('2026-01-02T08:00:00.000Z');
+          expect(await store.replaceApiKey('key_alpha001', 'key_beta0001', overlap)).toBe(true);
+          expect(await store.replaceApiKey('key_alpha001', 'key_gamma001', overlap)).toBe(false);
+          expect(await store.getApiKey('key_alpha001')).toMatchObject({ replacedBy: 'key_beta0001', expiresAt: overlap });
+          await store.putApiKey(issued('key_delta001', { revokedAt: undefined, replacedBy: undefined }));
+          expect(await store.revokeApiKey('key_delta001', new Date('2026-02-01T00:00:00.000Z'))).toBe(true);
+          expect(await store.replaceApiKey('key_delta001', 'key_epsilon1', overlap)).toBe(false);
+          const revoked = await store.getApiKey('key_delta001');
+          expect(revoked?.revokedAt?.toISOString()).toBe('2026-02-01T00:00:00.000Z');
+          expect(revoked?.replacedBy).toBeUndefined();
+        });
+
+        it('notes an expiry warning once', async () => {
+          const store = await fresh();
+          await store.putApiKey(issued('key_alpha001', { expiryWarnedAt: undefined }));
+          expect(await store.markApiKeyWarned('key_alpha001', new Date('2026-03-20T00:00:00.000Z'))).toBe(true);
+          expect(await store.markApiKeyWarned('key_alpha001', new Date('2026-03-21T00:00:00.000Z'))).toBe(false);
+          expect((await store.getApiKey('key_alpha001'))?.expiryWarnedAt?.toISOString()).toBe('2026-03-20T00:00:00.000Z');
+        });
+      });
+
       describe('markApiKeysUsed', () => {
         it('records the last use of several keys at once, touching nothing else', async () => {
           const store = await fresh();

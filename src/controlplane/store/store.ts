@@ -85,6 +85,15 @@ export interface Store {
   getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
   /** Every key, revoked and expired included, sorted by id. */
   listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Revokes a key unless it is revoked already; true when this call revoked it. */
+  revokeApiKey(id: string, at: Date): Promise<boolean>;
+  /**
+   * Marks a key as replaced by `successor`, working until `expiresAt`, unless it is revoked or
+   * was replaced already; true when this call did it (so two rotations never both win).
+   */
+  replaceApiKey(id: string, successor: string, expiresAt: Date): Promise<boolean>;
+  /** Notes that the owner was warned of the key's expiry, unless someone did already; true when this call did. */
+  markApiKeyWarned(id: string, at: Date): Promise<boolean>;
   /** Records when keys were last used; an older time than the stored one is ignored. */
   markApiKeysUsed(lastUsed: ReadonlyMap<string, Date>): Promise<void>;
   /**

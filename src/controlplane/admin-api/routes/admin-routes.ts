@@ -61,13 +61,13 @@ export function registerAdminRoutes(app: AdminApp, governance: Governance): void
   });
 
   app.get('/diff', {
-    schema: { summary: 'What runs beyond the manifests in force: runtime states, agents, keys, bindings, rules', tags: ['admin'], response: { 200: Type.Object({ appliedVersion: Type.Integer(), differences: Type.Array(Type.Ref(Difference)) }) } },
+    schema: { summary: 'What runs beyond the manifests in force: runtime states, agents, keys, bindings, rules', tags: ['admin'], response: { 200: Type.Object({ appliedVersion: Type.Integer(), differences: Type.Array(Type.Ref(Difference)), warnings: Type.Array(Type.String(), { description: 'what the running policy left out or narrowed, and why' }) }) } },
   }, async (request) => {
     await requireFleetReader(governance.context, request.actor, 'diff');
     currentSnapshot(governance.context);
     const published = governance.context.publisher.current!;
     const store = governance.context.store;
     const [agents, keys, bindings, rules] = await Promise.all([store.governance.listAgents(), store.listApiKeys(), store.governance.listBindings(), store.governance.listRules()]);
-    return { appliedVersion: published.appliedVersion, differences: runtimeDiff(governance.context.publisher.manifests!, { agents, keys, bindings, rules }) };
+    return { appliedVersion: published.appliedVersion, differences: runtimeDiff(governance.context.publisher.manifests!, { agents, keys, bindings, rules }), warnings: [...published.warnings] };
   });
 }
