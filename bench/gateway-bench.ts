@@ -233,7 +233,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     } else {
       const verdict = (met: boolean) => (met ? 'ok' : 'BELOW TARGET');
-      const row = (name: string, cells: string[]) => name.padEnd(20) + cells.map((cell) => cell.padStart(12)).join('');
+      const row = (name: string, cells: string[]) => name.padEnd(20) + cells.map((cell) => cell.padStart(14)).join('');
       log('');
       log(`medians of ${opts.rounds} rounds:`);
       log(row('', ['req/s', 'p50 ms', 'p99 ms', 'proxy µs/req', 'upstr µs/req', 'load µs/req']));
