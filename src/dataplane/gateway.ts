@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import type { GatewayConfig } from '../model/config/gateway-config.js';
 import type { AccessRequestSink } from './access-request-sink.js';
+import type { ApprovalSink } from './approval-sink.js';
 import type { AuditSink } from './audit-sink.js';
 import { authorizeFilter } from './filters/authorize/authorize-filter.js';
 import { forwardFilter, type ForwardFilter } from './filters/forward/forward-filter.js';
@@ -13,6 +14,10 @@ import { UpstreamCredentials } from './filters/forward/upstream-credentials.js';
 import { upstreamBodyFailure } from './filters/forward/upstream-failure.js';
 import { guardFilter } from './filters/guard/guard-filter.js';
 import { identifyFilter } from './filters/identify/identify-filter.js';
+import { limitFilter, rateLimitHeaders, type LimitFilter } from './filters/limit/limit-filter.js';
+import type { LimiterBackend } from './filters/limit/limiter.js';
+import { MemoryLimiter } from './filters/limit/memory-limiter.js';
+import { UpstreamHealth } from './filters/limit/upstream-health.js';
 import { TokenVerifier } from './filters/identify/token-verifier.js';
 import { timeOrderedId } from './filters/record/event-id.js';
 import { recordFilter, traceId, type RecordFilter } from './filters/record/record-filter.js';
@@ -34,6 +39,10 @@ export interface GatewayOptions {
   readonly sink: AuditSink;
   /** Takes agents' access requests (the control plane); without it the gateway refuses them. */
   readonly accessRequests?: AccessRequestSink;
+  /** Takes step-up approvals (the control plane); without it step-up calls are refused. */
+  readonly approvals?: ApprovalSink;
+  /** The rate limiter; by default the one `rateLimits` configures (in memory unless Redis is set). */
+  readonly limiter?: LimiterBackend;
   readonly state?: GatewayState;
   readonly credentials?: UpstreamCredentials;
   /** Name of this gateway process in audit records; defaults to the host name. */
@@ -56,7 +65,7 @@ const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encod
 
 /**
  * The data plane (DESIGN.md §4): the agent listener running the filter chain
- * identify → route → authorize → guard → forward → response → record, and the admin
+ * identify → route → authorize → limit → guard → forward → response → record, and the admin
  * listener with health and metrics. It evaluates an immutable `GatewayState`, swapped whole
  * by `update()`, and never touches the store.
  */
@@ -67,6 +76,8 @@ export class Gateway {
   readonly #responseFilters: Filter[];
   readonly #forward: ForwardFilter;
   readonly #record: RecordFilter;
+  readonly #limit: LimitFilter;
+  readonly #limiter: LimiterBackend;
   readonly #agentServer: Server;
   readonly #adminServer: Server | undefined;
   #state: GatewayState | undefined;
@@ -91,10 +102,12 @@ export class Gateway {
       protocol: tls ? 'https' : 'http',
     });
     this.#record = recordFilter({ sink: options.sink, metrics: this.metrics, ...(options.node ? { node: options.node } : {}) });
+    this.#limiter = options.limiter ?? new MemoryLimiter();
+    this.#limit = limitFilter({ limiter: this.#limiter, health: new UpstreamHealth(), globalMonitor, metrics: this.metrics, region: config.gateway.region });
     this.#requestFilters = [
       identifyFilter({ tokens: new TokenVerifier(config.identity.jwt, options.baseDirectory), monitor: globalMonitor, metrics: this.metrics }),
       routeFilter({ maxUrlBytes: config.gateway.limits.maxUrlBytes }),
-      selfServiceFilter({ sink: options.accessRequests, maxBodyBytes: config.gateway.limits.maxBodyBytes, maxJsonDepth: config.gateway.limits.maxJsonDepth }),
+      selfServiceFilter({ sink: options.accessRequests, approvals: options.approvals, maxBodyBytes: config.gateway.limits.maxBodyBytes, maxJsonDepth: config.gateway.limits.maxJsonDepth }),
       authorizeFilter({
         contextTokens: new TokenVerifier(config.identity.context, options.baseDirectory),
         globalMonitor,
@@ -102,7 +115,8 @@ export class Gateway {
         maxBodyBytes: config.gateway.limits.maxBodyBytes,
         maxJsonDepth: config.gateway.limits.maxJsonDepth,
       }),
-      guardFilter({ globalMonitor }),
+      this.#limit,
+      guardFilter({ globalMonitor, approvals: options.approvals, maxWaitMs: config.stepUp.maxWaitSeconds * 1000 }),
       this.#forward,
     ];
     // Response phases run in reverse filter order.
@@ -184,6 +198,7 @@ export class Gateway {
       });
     }
     await this.#forward.close();
+    await this.#limiter.close();
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -326,7 +341,7 @@ export class Gateway {
   #problem(ctx: RequestContext, verdict: Verdict & { kind: 'respond' }): string {
     const decision = ctx.decision;
     const alternatives = decision !== undefined && !decision.allowed && decision.reason === verdict.code ? decision.alternatives : [];
-    const body = problemBody(verdict.code, verdict.status, verdict.detail, ctx.requestId, alternatives, ctx.agent === undefined ? undefined : ACCESS_REQUESTS_PATH);
+    const body = problemBody(verdict.code, verdict.status, verdict.detail, ctx.requestId, alternatives, ctx.agent === undefined ? undefined : ACCESS_REQUESTS_PATH, verdict.extensions);
     ctx.bytesOut = Buffer.byteLength(body);
     return body;
   }
@@ -352,6 +367,7 @@ export class Gateway {
       if (value !== undefined && !HOP_BY_HOP_RESPONSE.has(name) && connectionNamed?.has(name) !== true) headers[name] = value;
     }
     headers['x-request-id'] = ctx.requestId;
+    if (ctx.limits !== undefined && ctx.limits.checks.length > 0) Object.assign(headers, rateLimitHeaders(ctx.limits));
     const api = ctx.route!.operation.api;
     // RFC 9745 (Deprecation: @epoch-seconds) and RFC 8594 (Sunset: HTTP date).
     if (api.status === 'deprecated') {
@@ -413,6 +429,7 @@ export class Gateway {
     const body = ctx.upstream?.body;
     if (body !== undefined && !body.readableEnded) body.destroy();
     try {
+      this.#limit.onComplete(ctx);
       this.#record.onComplete!(ctx);
     } catch (error) {
       this.metrics.exception('record');

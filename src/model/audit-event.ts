@@ -20,10 +20,13 @@ export interface AuditEvent {
   readonly http: AuditHttp;
   readonly api: AuditApi | undefined;
   readonly decision: AuditDecision;
-  readonly limits: { readonly bucket: string; readonly remaining: number } | undefined;
+  /** The tightest rate limit or quota the call counted against, if any. */
+  readonly limits: AuditLimits | undefined;
   readonly data: { readonly records: number | undefined; readonly maskedFields: readonly string[] } | undefined;
   /** The verified task-context claims the call was bound to (customer, ticket, purpose, …). */
   readonly context: Readonly<Record<string, string>> | undefined;
+  /** The human approval (step-up) the call was held for, or let through with. */
+  readonly approval?: AuditApproval;
   /** Chain fields, set by the audit writer when the record is appended. */
   readonly seq?: number;
   readonly prevHash?: string;
@@ -78,4 +81,19 @@ export interface AuditDecision {
   readonly policyVersion: string | undefined;
   /** True when monitor mode let a would-deny call pass. */
   readonly monitored: boolean;
+}
+
+export interface AuditLimits {
+  /** Which limit: the rule it belongs to, e.g. `customer-service/grants/read-task-customer` or `…/quotas[0]`. */
+  readonly bucket: string;
+  /** Units left after this call (0 when it was refused). */
+  readonly remaining: number;
+  /** True when the shared limiter (Redis) was unreachable and this gateway's local limiter decided. */
+  readonly fallback?: true;
+}
+
+export interface AuditApproval {
+  readonly id: string;
+  /** Who approved; set on the one call an approval let through. */
+  readonly approvedBy?: string;
 }

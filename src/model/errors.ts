@@ -158,8 +158,58 @@ export const ERROR_CODES = {
   },
   WARDEN_STEP_UP_REQUIRED: {
     status: 403,
-    meaning: 'The grant requires a human\'s approval for this call, and no approval is attached.',
-    next: 'Ask a human approver; the approval flow is described in `detail`.',
+    meaning: 'The grant requires a human\'s approval for this call, and this gateway takes no approval requests.',
+    next: 'Call through a gateway that runs with the control plane, or ask the agent\'s owner.',
+  },
+  WARDEN_STEP_UP_PENDING: {
+    status: 202,
+    meaning: 'The call needs a human\'s approval; it was not forwarded and an approval request is waiting (its id and poll URL are in `approval`).',
+    next: 'Poll `approval.poll`; once approved, send the same call again (with `Warden-Approval: <id>`); add `Prefer: wait=N` to wait for the decision.',
+  },
+  WARDEN_STEP_UP_DENIED: {
+    status: 403,
+    meaning: 'A human denied the approval this call needed.',
+    next: 'Do not retry the call; the reason is in `detail`. Ask the approver if the task still needs it.',
+  },
+  WARDEN_STEP_UP_EXPIRED: {
+    status: 403,
+    meaning: 'The approval was not decided in time, or was approved but not used in time.',
+    next: 'Send the call again to ask for a new approval.',
+  },
+  WARDEN_STEP_UP_MISMATCH: {
+    status: 403,
+    meaning: 'The approval named in `Warden-Approval` was given for a different call (operation or parameters changed since).',
+    next: 'Send exactly the call that was approved, or send the new call without `Warden-Approval` to ask for its own approval.',
+  },
+  WARDEN_STEP_UP_USED: {
+    status: 409,
+    meaning: 'The approval was already used: each approval lets exactly one call through.',
+    next: 'Send the call again without `Warden-Approval` to ask for a new approval.',
+  },
+  WARDEN_STEP_UP_INVALID: {
+    status: 403,
+    meaning: 'The `Warden-Approval` header names no approval of this agent.',
+    next: 'Use the approval id the gateway gave this agent, or leave the header out to ask for one.',
+  },
+  WARDEN_RATE_LIMITED: {
+    status: 429,
+    meaning: 'The agent called this operation faster than its rate limit allows.',
+    next: 'Wait for the seconds in `Retry-After`, then slow down to the rate in `RateLimit-Policy`.',
+  },
+  WARDEN_QUOTA_EXCEEDED: {
+    status: 429,
+    meaning: 'The agent used up a business quota of this operation for the current hour or day.',
+    next: 'Wait until the quota resets (`Retry-After`), or ask the agent\'s owner for a larger quota.',
+  },
+  WARDEN_RATE_LIMIT_UNAVAILABLE: {
+    status: 503,
+    meaning: 'The shared rate limiter is unreachable and this limit is configured to fail closed.',
+    next: 'Retry shortly; the operator must restore the limiter (Redis).',
+  },
+  WARDEN_UPSTREAM_OVERLOADED: {
+    status: 503,
+    meaning: 'The upstream API is slow or failing, and calls of lower-priority agents are shed to protect it.',
+    next: 'Retry after `Retry-After` seconds; higher-priority work goes first until the API recovers.',
   },
   WARDEN_UPSTREAM_UNAVAILABLE: {
     status: 502,

@@ -5,9 +5,10 @@ import type { Condition } from './evaluation.js';
 import { compileParamConstraint } from './param-constraint.js';
 import { joinPath } from './path-template.js';
 import { OperationRouter } from './router.js';
-import { parseRateLimit } from './rate-limit.js';
+import { QUOTA_WINDOWS, type CompiledQuota } from './quota.js';
+import { compileRate, type CompiledRate, type RateSpec } from './rate-limit.js';
 import { selectOperations } from './operation-selector.js';
-import { jwtSubjectKey, type AccessTable, type CompiledAgent, type CompiledApi, type CompiledForbid, type CompiledGrant, type CompiledOperation, type CredentialBindings, type RoleTable, type RouteMatch, type RuleRef, type Snapshot } from './snapshot.js';
+import { PRIORITY_RANK, jwtSubjectKey, type AccessTable, type ScopedLimit, type CompiledAgent, type CompiledApi, type CompiledForbid, type CompiledGrant, type CompiledOperation, type CredentialBindings, type RoleTable, type RouteMatch, type RuleRef, type Snapshot } from './snapshot.js';
 import { compileTimeWindows, describeTimeWindows } from './time-window.js';
 
 /** Raised when manifests that skipped validation cannot be compiled. */
@@ -71,10 +72,12 @@ export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapsho
   const route = buildRouter(operations);
   const roleTables = new Map<string, RoleTable>();
   const constrained = new Map<number, Set<string>>();
-  for (const role of roles) roleTables.set(role.metadata.name, compileRole(role, operationsByApi, version, constrained));
+  const approved = new Set<number>();
+  for (const role of roles) roleTables.set(role.metadata.name, compileRole(role, operationsByApi, version, constrained, approved));
   for (const operation of operations) {
     const pathParams = new Set(operation.segments.flatMap((segment) => [...segment.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!)));
-    operation.inspectsBody = [...(constrained.get(operation.index) ?? [])].some((name) => !pathParams.has(name));
+    // A step-up approval is bound to the body and shows its fields to the approver: it is read.
+    operation.inspectsBody = approved.has(operation.index) || [...(constrained.get(operation.index) ?? [])].some((name) => !pathParams.has(name));
     Object.freeze(operation);
   }
 
@@ -85,7 +88,7 @@ export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapsho
     const key = roleNames.join('\u0000');
     let access = tablesByRoleSet.get(key);
     if (!access) {
-      access = accessTable(roleNames.map((name) => roleTableOf(roleTables, name, agent)));
+      access = accessTable(roleNames.map((name) => roleTableOf(roleTables, name, agent)), roleNames.map((name) => roles.find((role) => role.metadata.name === name)!), compiledApis);
       tablesByRoleSet.set(key, access);
     }
     compiledAgents.set(agent.metadata.name, Object.freeze({
@@ -138,6 +141,7 @@ function bindOnce(map: Map<string, string>, credential: string, agent: string): 
 
 function compileApi(api: ApiManifest): CompiledApi {
   const { sunset, deprecatedSince } = api.spec.lifecycle;
+  const protection = api.spec.protection;
   return Object.freeze({
     name: api.metadata.name,
     owner: api.spec.owner,
@@ -155,6 +159,9 @@ function compileApi(api: ApiManifest): CompiledApi {
     upstreamPath: new URL(api.spec.upstream.url).pathname.replace(/\/+$/, ''),
     staging: api.spec.upstream.staging === undefined ? undefined : Object.freeze({ origin: new URL(api.spec.upstream.staging).origin, path: new URL(api.spec.upstream.staging).pathname.replace(/\/+$/, '') }),
     upstreamAuth: api.spec.upstream.auth === undefined ? undefined : Object.freeze({ type: api.spec.upstream.auth.type, header: api.spec.upstream.auth.header, secret: api.spec.upstream.auth.secret }),
+    protection: protection === undefined
+      ? undefined
+      : Object.freeze({ maxLatencyMs: protection.maxLatencyMs, maxErrorRate: protection.maxErrorRate, windowMs: protection.windowSeconds * 1000, minRequests: protection.minRequests }),
   });
 }
 
@@ -174,8 +181,8 @@ function roleTableOf(tables: ReadonlyMap<string, RoleTable>, name: string, agent
   return table;
 }
 
-/** `constrained` collects, per operation, the parameter names any rule looks at. */
-function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, CompiledOperation[]>, version: string, constrained: Map<number, Set<string>>): RoleTable {
+/** `constrained` collects, per operation, the parameter names any rule looks at; `approved`, the operations a step-up grant covers. */
+function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, CompiledOperation[]>, version: string, constrained: Map<number, Set<string>>, approved: Set<number>): RoleTable {
   const grants = new Map<number, CompiledGrant[]>();
   const forbids = new Map<number, CompiledForbid[]>();
   const listIn = <T>(map: Map<number, T[]>, index: number): T[] => {
@@ -183,8 +190,8 @@ function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, Co
     if (!list) map.set(index, (list = []));
     return list;
   };
-  const noteParams = (params: Grant['params'], selected: readonly CompiledOperation[]): void => {
-    const names = Object.entries(params ?? {}).flatMap(([name, constraint]) => (constraint.rangeEnd === undefined ? [name] : [name, constraint.rangeEnd]));
+  const noteParams = (params: Grant['params'], selected: readonly CompiledOperation[], also: readonly string[] = []): void => {
+    const names = [...also, ...Object.entries(params ?? {}).flatMap(([name, constraint]) => (constraint.rangeEnd === undefined ? [name] : [name, constraint.rangeEnd]))];
     for (const operation of selected) {
       let set = constrained.get(operation.index);
       if (!set) constrained.set(operation.index, (set = new Set()));
@@ -196,9 +203,18 @@ function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, Co
     const selected = selectAll(grant, operationsByApi, ref);
     const conditions = grantConditions(grant, selected, ref);
     noteParams(grant.params, selected);
+    if (grant.stepUp) for (const operation of selected) approved.add(operation.index);
+    const bucket = formatRuleRef(ref);
+    const quotas = (grant.quotas ?? []).map((quota, quotaIndex) => {
+      noteParams(quota.where, selected, quota.sum === undefined ? [] : [quota.sum]);
+      return compileQuota(quota, `${bucket}/quotas${quota.id === undefined ? `[${quotaIndex}]` : `/${quota.id}`}`, selected, ref);
+    });
     const obligations = Object.freeze({
       stepUp: grant.stepUp,
-      rateLimit: grant.rateLimit === undefined ? undefined : rateLimitOf(grant.rateLimit, ref),
+      bucket,
+      rateLimit: grant.rateLimit === undefined ? undefined : rateOf(grant.rateLimit, `${bucket} rateLimit`),
+      quotas: Object.freeze(quotas),
+      countsRecords: quotas.some((quota) => quota.count === 'records'),
       response: grant.response,
     });
     for (const operation of selected) {
@@ -280,10 +296,25 @@ function paramConditions(params: Grant['params'], operations: readonly CompiledO
   return conditions;
 }
 
-function rateLimitOf(text: string, ref: RuleRef) {
-  const parsed = parseRateLimit(text);
-  if ('error' in parsed) throw new CompileError(`${formatRuleRef(ref)} rateLimit: ${parsed.error}`);
-  return Object.freeze(parsed);
+function rateOf(spec: RateSpec, where: string): CompiledRate {
+  const compiled = compileRate(spec);
+  if ('error' in compiled) throw new CompileError(`${where}: ${compiled.error}`);
+  return compiled;
+}
+
+function compileQuota(quota: NonNullable<Grant['quotas']>[number], bucket: string, selected: readonly CompiledOperation[], ref: RuleRef): CompiledQuota {
+  const count = quota.sum !== undefined ? 'sum' : quota.count;
+  const unit = count === 'sum' ? `of ${quota.sum}` : count;
+  return Object.freeze({
+    bucket,
+    text: `${quota.limit} ${unit} per ${quota.per}${quota.where === undefined ? '' : ` (where ${Object.keys(quota.where).sort(compareText).join(', ')} match)`}`,
+    limit: quota.limit,
+    windowMs: QUOTA_WINDOWS[quota.per],
+    count,
+    sum: quota.sum,
+    where: Object.freeze(paramConditions(quota.where, selected, ref)),
+    failClosed: quota.failureMode === 'closed',
+  });
 }
 
 function deprecationWarnings(operation: CompiledOperation): string[] {
@@ -298,8 +329,11 @@ function deprecationWarnings(operation: CompiledOperation): string[] {
   return warnings;
 }
 
-/** The roles of one agent, and the operations it may call once every role's forbids apply. */
-function accessTable(tables: readonly RoleTable[]): AccessTable {
+/**
+ * The roles of one agent: the operations it may call once every role's forbids apply, its
+ * priority (the highest of its roles) and its roles' API-wide limits by API.
+ */
+function accessTable(tables: readonly RoleTable[], manifests: readonly RoleManifest[], apis: ReadonlyMap<string, CompiledApi>): AccessTable {
   const granted = new Set<number>();
   const forbidden = new Set<number>();
   for (const table of tables) {
@@ -307,7 +341,22 @@ function accessTable(tables: readonly RoleTable[]): AccessTable {
     for (const [index, list] of table.forbids) if (list.some((forbid) => forbid.conditions.length === 0)) forbidden.add(index);
   }
   const callable = [...granted].filter((index) => !forbidden.has(index)).sort((a, b) => a - b);
-  return Object.freeze({ roles: tables, callable });
+  let priority: number = PRIORITY_RANK.normal;
+  const apiLimits = new Map<string, ScopedLimit[]>();
+  for (const role of manifests) {
+    if (role.spec.priority !== undefined) priority = Math.min(priority, PRIORITY_RANK[role.spec.priority]);
+    role.spec.limits?.forEach((limit, index) => {
+      const bucket = `${role.metadata.name}/limits${limit.id === undefined ? `[${index}]` : `/${limit.id}`}`;
+      const scoped: ScopedLimit = Object.freeze({ bucket, rate: rateOf(limit, bucket) });
+      for (const api of apis.values()) {
+        if (limit.api !== undefined ? api.name !== limit.api : api.sensitivity !== limit.sensitivity) continue;
+        const list = apiLimits.get(api.name);
+        if (list === undefined) apiLimits.set(api.name, [scoped]);
+        else list.push(scoped);
+      }
+    });
+  }
+  return Object.freeze({ roles: tables, callable, priority, apiLimits });
 }
 
 function ruleRef(role: RoleManifest, kind: RuleRef['kind'], index: number, id: string | undefined): RuleRef {

@@ -1,4 +1,4 @@
-/** A rate as written in a grant (`100/s`, `5/min burst 10`), compiled for the limiter. */
+/** A rate as written in a grant (`100/s`, `5/min burst 10`), parsed. */
 export interface RateLimit {
   readonly text: string;
   /** Requests allowed per period on average. */
@@ -28,4 +28,28 @@ export function parseRateLimit(text: string): RateLimit | { readonly error: stri
   const burst = match[3] === undefined ? limit : Number(match[3]);
   if (burst === 0) return { error: 'burst must be at least 1' };
   return { text: text.trim(), limit, periodMs, burst };
+}
+
+/** A rate compiled for the limiter, with its failure mode. */
+export interface CompiledRate extends RateLimit {
+  /** Milliseconds per unit on average (`periodMs / limit`). */
+  readonly emissionMs: number;
+  /** Refuse calls while the shared limiter is unreachable (else the local limiter decides). */
+  readonly failClosed: boolean;
+}
+
+/** A rate as manifests write it: `"100/s"` (fails open) or `{ rate: "100/s", failureMode: closed }`. */
+export type RateSpec = string | { readonly rate: string; readonly failureMode?: 'open' | 'closed' };
+
+/** The text of a rate spec, for messages. */
+export function rateText(spec: RateSpec): string {
+  return typeof spec === 'string' ? spec : spec.rate;
+}
+
+/** Compiles a rate spec for the limiter, or says what is wrong with it. */
+export function compileRate(spec: RateSpec): CompiledRate | { readonly error: string } {
+  const parsed = parseRateLimit(rateText(spec));
+  if ('error' in parsed) return parsed;
+  const failClosed = typeof spec !== 'string' && spec.failureMode === 'closed';
+  return Object.freeze({ ...parsed, emissionMs: parsed.periodMs / parsed.limit, failClosed });
 }

@@ -1,7 +1,8 @@
 import type { AgentState, ApiMode, CriticalityLevel, HttpMethod, ParameterDeclaration, ResponseRules, Sensitivity } from '../model/manifests/index.js';
 import type { Decision } from './decision.js';
 import type { Condition } from './evaluation.js';
-import type { RateLimit } from './rate-limit.js';
+import type { CompiledQuota } from './quota.js';
+import type { CompiledRate } from './rate-limit.js';
 
 /** Where a rule came from: `role-name/grants[2]` (or its id), stable across manifest reordering of other roles. */
 export interface RuleRef {
@@ -34,6 +35,25 @@ export interface CompiledApi {
   readonly staging: { readonly origin: string; readonly path: string } | undefined;
   /** How the gateway authenticates to the upstream; the secret is a reference resolved by the gateway. */
   readonly upstreamAuth: UpstreamAuth | undefined;
+  /** Adaptive protection: when the upstream counts as overloaded, lower-priority agents are shed. */
+  readonly protection: ApiProtection | undefined;
+}
+
+export interface ApiProtection {
+  readonly maxLatencyMs: number | undefined;
+  readonly maxErrorRate: number | undefined;
+  readonly windowMs: number;
+  readonly minRequests: number;
+}
+
+/** Shedding order: 0 critical (shed last), 1 high, 2 normal, 3 low (shed first). */
+export const PRIORITY_RANK = { critical: 0, high: 1, normal: 2, low: 3 } as const;
+
+/** A role's rate limit over a whole API (or every API of a sensitivity), per agent. */
+export interface ScopedLimit {
+  /** Which limit, e.g. `support/limits/crm-overall` or `support/limits[0]`. */
+  readonly bucket: string;
+  readonly rate: CompiledRate;
 }
 
 export interface UpstreamAuth {
@@ -99,6 +119,10 @@ export interface AccessTable {
   readonly roles: readonly RoleTable[];
   /** Operations with a grant and no unconditional forbid: the candidates for alternatives. */
   readonly callable: readonly number[];
+  /** The highest priority of the roles (PRIORITY_RANK; normal when no role says). */
+  readonly priority: number;
+  /** The roles' API-wide limits by API name; absent: none. */
+  readonly apiLimits: ReadonlyMap<string, readonly ScopedLimit[]>;
 }
 
 export interface CompiledAgent {
@@ -118,7 +142,12 @@ export interface RouteMatch {
 
 export interface GrantObligations {
   readonly stepUp: boolean;
-  readonly rateLimit: RateLimit | undefined;
+  /** The grant's rule, e.g. `support/grants/read-customers`: with the agent, its rate limit's key. */
+  readonly bucket: string;
+  readonly rateLimit: CompiledRate | undefined;
+  readonly quotas: readonly CompiledQuota[];
+  /** Some quota counts records, so the answer must be read and counted. */
+  readonly countsRecords: boolean;
   readonly response: ResponseRules | undefined;
 }
 

@@ -2,7 +2,7 @@ import type { ApiKeyRecord } from '../../model/api-key.js';
 import type { AgentManifest, ApiManifest, CredentialBinding, Forbid, Grant, ManifestSet, OperationDeclaration, RoleManifest } from '../../model/manifests/index.js';
 import { selectOperations } from '../../policy/operation-selector.js';
 import { compileParamConstraint } from '../../policy/param-constraint.js';
-import { parseRateLimit } from '../../policy/rate-limit.js';
+import { compileRate, rateText } from '../../policy/rate-limit.js';
 import { jwtSubjectKey } from '../../policy/snapshot.js';
 import type { AgentRecord, BindingRecord, RuntimeRule } from '../store/governance-store.js';
 
@@ -158,7 +158,7 @@ function ruleProblem(rule: RuntimeRule, api: ApiManifest | undefined): string | 
     if ('error' in compiled) return `has a condition on ${name} that no longer fits: ${compiled.error}`;
   }
   const rateLimit = (rule.rule as Grant).rateLimit;
-  if (rateLimit !== undefined && 'error' in parseRateLimit(rateLimit)) return `has a rate limit that does not parse (${rateLimit})`;
+  if (rateLimit !== undefined && 'error' in compileRate(rateLimit)) return `has a rate limit that does not parse (${rateText(rateLimit)})`;
   return undefined;
 }
 

@@ -16,6 +16,8 @@ export class GatewayMetrics {
   });
   readonly #unregistered = new Counter({ name: 'warden_unregistered_clients_total', help: 'Valid credentials bound to no registered agent, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly #exceptions = new Counter({ name: 'warden_pipeline_exceptions_total', help: 'Exceptions thrown by filters (bugs), by filter', labelNames: ['filter'] as const, registers: [this.registry] });
+  readonly #limitRefusals = new Counter({ name: 'warden_limit_refusals_total', help: 'Calls refused by limits, by API and kind (rate, quota, overloaded, unavailable)', labelNames: ['api', 'kind'] as const, registers: [this.registry] });
+  readonly #limiterFallbacks = new Counter({ name: 'warden_limiter_fallback_total', help: 'Calls the local limiter decided because the shared limiter (Redis) was unreachable, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
   // Labelled children by agent, API and outcome: prom-client would hash the labels on every call.
   readonly #series = new Map<string, { readonly requests: Counter.Internal; readonly duration: Histogram.Internal<'api'> }>();
   readonly #inFlight = new Gauge({ name: 'warden_requests_in_flight', help: 'Requests being handled now', registers: [this.registry] });
@@ -41,6 +43,14 @@ export class GatewayMetrics {
 
   unregisteredClient(kind: string): void {
     this.#unregistered.inc({ kind });
+  }
+
+  limitRefusal(api: string, kind: 'rate' | 'quota' | 'overloaded' | 'unavailable'): void {
+    this.#limitRefusals.inc({ api, kind });
+  }
+
+  limiterFallback(reason: string): void {
+    this.#limiterFallbacks.inc({ reason });
   }
 
   exception(filter: string): void {

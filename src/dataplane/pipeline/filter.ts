@@ -7,7 +7,15 @@ import type { RequestContext } from './request-context.js';
  */
 export type Verdict =
   | { readonly kind: 'continue' }
-  | { readonly kind: 'respond'; readonly status: number; readonly code: ErrorCode; readonly detail: string; readonly headers?: Readonly<Record<string, string>> }
+  | {
+      readonly kind: 'respond';
+      readonly status: number;
+      readonly code: ErrorCode;
+      readonly detail: string;
+      readonly headers?: Readonly<Record<string, string>>;
+      /** Extension members of the problem document (RFC 9457 §3.2), e.g. `approval`. */
+      readonly extensions?: Readonly<Record<string, unknown>>;
+    }
   | { readonly kind: 'reply'; readonly status: number; readonly body: unknown };
 
 export const CONTINUE: Verdict = Object.freeze({ kind: 'continue' });

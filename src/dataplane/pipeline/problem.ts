@@ -24,9 +24,10 @@ export type ProblemAlternative = Pick<Alternative, 'api' | 'operation' | 'method
 const ACCESS_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['WARDEN_AUTHZ_NOT_GRANTED', 'WARDEN_AUTHZ_FORBIDDEN', 'WARDEN_ROUTE_NOT_FOUND', 'WARDEN_AUTHZ_PARAM_VIOLATION', 'WARDEN_STEP_UP_REQUIRED']);
 
 /** The JSON body of a problem response. Only what the agent can act on: no rule names, no internals. */
-export function problemBody(code: ErrorCode, status: number, detail: string, requestId: string, alternatives: readonly Alternative[], requestAccessPath: string | undefined): string {
+export function problemBody(code: ErrorCode, status: number, detail: string, requestId: string, alternatives: readonly Alternative[], requestAccessPath: string | undefined, extensions?: Readonly<Record<string, unknown>>): string {
   const definition = errorDefinition(code);
   const problem: Problem = {
+    ...extensions,
     type: `https://warden.dev/errors/${code}`,
     title: definition.meaning,
     status,

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { AuditCredential } from '../../model/audit-event.js';
+import type { AuditApproval, AuditCredential } from '../../model/audit-event.js';
 import type { ErrorCode } from '../../model/errors.js';
 import type { Decision } from '../../policy/decision.js';
 import type { CompiledAgent, RouteMatch } from '../../policy/snapshot.js';
+import type { LimitUsage } from '../filters/limit/limit-filter.js';
 import type { CanonicalTarget } from '../filters/route/canonical-target.js';
 import type { GatewayState } from '../gateway-state.js';
 
@@ -34,6 +35,10 @@ export class RequestContext {
   body: Buffer | undefined = undefined;
   bodyFields: Readonly<Record<string, unknown>> | undefined = undefined;
   decision: Decision | undefined = undefined;
+  /** The rate limits and quotas the call counted against (limit filter). */
+  limits: LimitUsage | undefined = undefined;
+  /** The human approval the call was held for or let through with (guard, step-up). */
+  approval: AuditApproval | undefined = undefined;
   /** A denial that monitor mode let pass: recorded as would-deny. */
   wouldDeny: { readonly code: ErrorCode; readonly detail: string } | undefined = undefined;
   /** The error answered to the client, if any. */

@@ -86,6 +86,21 @@ export const GatewayConfigSchema = strictObject({
     flushIntervalMs: Type.Integer({ minimum: 1, maximum: 50, default: 50 }),
     jsonl: Type.Optional(Type.String({ minLength: 1, description: 'also append every record to this JSONL file, relative to the config file' })),
   }, { default: {} }),
+  rateLimits: strictObject({
+    backend: oneOf(['memory', 'redis'] as const, { default: 'memory', description: 'memory: each gateway process limits on its own; redis: gateways sharing a Redis enforce one limit together' }),
+    redis: Type.Optional(strictObject({
+      url: Type.String({ pattern: '^rediss?://', description: 'redis:// or rediss:// URL without a password' }),
+      password: Type.Optional(Type.String({ pattern: '^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$', description: 'Redis password (env:NAME or file:PATH)' })),
+      prefix: Type.String({ default: 'warden:', description: 'prefix of every key Warden writes' }),
+      commandTimeoutMs: Type.Integer({ minimum: 1, maximum: 5000, default: 50, description: 'a limiter call slower than this counts as Redis unreachable' }),
+    })),
+  }, { default: {} }),
+  stepUp: strictObject({
+    pendingSeconds: Type.Integer({ minimum: 10, maximum: 7 * 86_400, default: 900, description: 'how long an approval request waits for a human before it expires' }),
+    useWithinSeconds: Type.Integer({ minimum: 10, maximum: 86_400, default: 300, description: 'how long an approved call may take to be sent again' }),
+    maxWaitSeconds: Type.Integer({ minimum: 0, maximum: 120, default: 30, description: 'longest an agent may hold a call open for the decision (Prefer: wait=N)' }),
+    callbackSecret: Type.Optional(Type.String({ pattern: '^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$', description: 'HMAC-SHA256 key (env:NAME or file:PATH) of signed approval callbacks from chat-ops tools' })),
+  }, { default: {} }),
   identity: strictObject({
     jwt: Type.Array(TokenIssuer, { default: [], description: 'OAuth2/OIDC issuers whose access tokens identify agents' }),
     context: Type.Array(TokenIssuer, { default: [], description: 'orchestrators trusted to sign Warden-Context task tokens' }),

@@ -58,6 +58,12 @@ export const ApiSpecSchema = strictObject({
   sensitivity: oneOf(SENSITIVITIES, { default: 'internal' }),
   criticality: oneOf(CRITICALITIES, { default: 'medium' }),
   dataClasses: Type.Array(DataClass, { default: [] }),
+  protection: Type.Optional(strictObject({
+    maxLatencyMs: Type.Optional(Type.Integer({ minimum: 1, description: 'average upstream answer time above which the API counts as overloaded' })),
+    maxErrorRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'share of failed calls (5xx, timeouts, refused connections) above which it counts as overloaded' })),
+    windowSeconds: Type.Integer({ minimum: 1, maximum: 300, default: 10, description: 'how far back the gateway looks' }),
+    minRequests: Type.Integer({ minimum: 1, default: 20, description: 'fewer calls in the window never count as overloaded' }),
+  }, { description: 'adaptive protection: while the upstream is overloaded, calls of lower-priority agents are shed (503) first' })),
   openapi: Type.Optional(strictObject({
     file: Type.String({ minLength: 1, description: 'OpenAPI 3.x document, relative to this manifest' }),
   })),

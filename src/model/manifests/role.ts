@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { SENSITIVITIES } from './api.js';
 import { API_VERSION, Identifier, Metadata, Name, Region, oneOf, strictObject } from './common.js';
 
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
@@ -34,6 +35,45 @@ export const ResponseRulesSchema = strictObject({
   drop: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
 });
 
+const RateText = Type.String({ minLength: 1, description: 'e.g. 100/s, 5/min, 1000/hour, optionally "burst N"' });
+const FailureMode = oneOf(['open', 'closed'] as const, {
+  default: 'open',
+  description: 'when the shared limiter (Redis) is unreachable: open lets this gateway\'s local limiter decide, closed refuses the call',
+});
+
+/** A rate with its failure mode; the plain text form (`100/s`) fails open. */
+export const RateLimitSchema = strictObject({
+  rate: RateText,
+  failureMode: FailureMode,
+});
+
+/**
+ * A business quota of a grant: at most `limit` calls (or records read, or the sum of a
+ * parameter) per agent per hour or UTC day, optionally only of calls whose parameters match
+ * `where` (e.g. refunds over 100).
+ */
+export const QuotaSchema = strictObject({
+  id: Type.Optional(Identifier),
+  limit: Type.Integer({ minimum: 1 }),
+  per: oneOf(['hour', 'day'] as const, { description: 'the window: a clock hour, or a UTC day' }),
+  count: oneOf(['calls', 'records'] as const, { default: 'calls', description: 'records: the records the answers returned (counted once known)' }),
+  sum: Type.Optional(Type.String({ minLength: 1, description: 'count the value of this numeric parameter instead of calls (e.g. the amount refunded)' })),
+  where: Type.Optional(Type.Record(Type.String(), ParamConstraintSchema, { description: 'count only calls whose parameters match' })),
+  failureMode: FailureMode,
+});
+
+/** A limit of a role over all of an API, or over all APIs of a sensitivity, per agent holding the role. */
+export const RoleLimitSchema = strictObject({
+  id: Type.Optional(Identifier),
+  api: Type.Optional(Name),
+  sensitivity: Type.Optional(oneOf(SENSITIVITIES)),
+  rate: RateText,
+  failureMode: FailureMode,
+});
+
+export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
 const OperationSelectors = Type.Array(Type.String({ minLength: 1 }), {
   minItems: 1,
   description: 'operation ids, "*" for all, or "METHOD /path/glob" (* one segment, ** any)',
@@ -45,7 +85,8 @@ export const GrantSchema = strictObject({
   operations: OperationSelectors,
   params: Type.Optional(Type.Record(Type.String(), ParamConstraintSchema)),
   response: Type.Optional(ResponseRulesSchema),
-  rateLimit: Type.Optional(Type.String({ description: 'e.g. 100/s, 5/min, 1000/hour, optionally "burst N"' })),
+  rateLimit: Type.Optional(Type.Union([RateText, RateLimitSchema], { description: 'per agent: "100/s", or {rate: "100/s", failureMode: closed}' })),
+  quotas: Type.Optional(Type.Array(QuotaSchema, { minItems: 1 })),
   stepUp: Type.Boolean({ default: false }),
   timeWindows: Type.Optional(Type.Array(TimeWindowSchema, { minItems: 1 })),
   regions: Type.Optional(Type.Array(Region, { minItems: 1 })),
@@ -62,6 +103,8 @@ export const ForbidSchema = strictObject({
 
 export const RoleSpecSchema = strictObject({
   description: Type.Optional(Type.String()),
+  priority: Type.Optional(oneOf(PRIORITIES, { description: 'when an upstream is overloaded, lower priorities are shed first; an agent has the highest of its roles (default normal)' })),
+  limits: Type.Optional(Type.Array(RoleLimitSchema, { minItems: 1, description: 'rate limits per agent over a whole API or a sensitivity class' })),
   grants: Type.Array(GrantSchema, { default: [] }),
   forbid: Type.Array(ForbidSchema, { default: [] }),
 });
@@ -77,5 +120,7 @@ export type ParamConstraint = Static<typeof ParamConstraintSchema>;
 export type TimeWindow = Static<typeof TimeWindowSchema>;
 export type ResponseRules = Static<typeof ResponseRulesSchema>;
 export type Grant = Static<typeof GrantSchema>;
+export type Quota = Static<typeof QuotaSchema>;
+export type RoleLimit = Static<typeof RoleLimitSchema>;
 export type Forbid = Static<typeof ForbidSchema>;
 export type RoleManifest = Static<typeof RoleManifestSchema>;

@@ -1,7 +1,7 @@
 import { defaultEffect, type AgentManifest, type ApiManifest, type Forbid, type Grant, type HttpMethod, type ManifestSet, type OperationDeclaration, type RoleManifest } from '../../model/manifests/index.js';
 import { compileParamConstraint } from '../param-constraint.js';
 import { joinPath, parsePathTemplate } from '../path-template.js';
-import { parseRateLimit } from '../rate-limit.js';
+import { compileRate } from '../rate-limit.js';
 import { invalidResponseField } from '../response-rules.js';
 import { OperationRouter } from '../router.js';
 import { selectOperations } from '../operation-selector.js';
@@ -58,6 +58,9 @@ function checkApi(api: ApiManifest, report: Report): void {
   }
   if (spec.upstream.auth?.type === 'header' && !spec.upstream.auth.header) {
     report(api, ['spec', 'upstream', 'auth'], 'auth type "header" needs the header name', 'add header: X-Api-Key (or the header the upstream expects)');
+  }
+  if (spec.protection !== undefined && spec.protection.maxLatencyMs === undefined && spec.protection.maxErrorRate === undefined) {
+    report(api, ['spec', 'protection'], 'protection needs a threshold to act on', 'set maxLatencyMs, maxErrorRate or both');
   }
   if (spec.basePath !== '/' && spec.basePath.endsWith('/')) report(api, ['spec', 'basePath'], 'basePath must not end with "/"', `write ${spec.basePath.replace(/\/+$/, '')}`);
   // The gateway answers /.warden/… itself (access requests): no API may claim it.
@@ -146,20 +149,41 @@ function checkRole(role: RoleManifest, apis: ReadonlyMap<string, ApiManifest>, r
         for (const operation of selection.matched) selected.add(operation);
       }
     });
-    checkParams(role, rule, [...selected], at, report);
-    if (kind === 'grants') checkGrantExtras(role, rule as Grant, at, report);
+    checkParams(role, rule.api, rule.params, [...selected], [...at, 'params'], report);
+    if (kind === 'grants') checkGrantExtras(role, rule as Grant, [...selected], at, report);
   }
+  checkRoleLimits(role, apis, report, invalid);
 }
 
-function checkParams(role: RoleManifest, rule: Grant | Forbid, selected: OperationDeclaration[], at: (string | number)[], report: Report): void {
-  if (!rule.params || selected.length === 0) return;
+/** A role's API-wide limits: over exactly one API or one sensitivity class, with a rate that parses. */
+function checkRoleLimits(role: RoleManifest, apis: ReadonlyMap<string, ApiManifest>, report: Report, invalid: ReadonlySet<string>): void {
+  const ids = new Set<string>();
+  role.spec.limits?.forEach((limit, index) => {
+    const at = ['spec', 'limits', index];
+    if (limit.id !== undefined) {
+      if (ids.has(limit.id)) report(role, [...at, 'id'], `limit id "${limit.id}" is used twice in this role`, 'give each limit of a role its own id');
+      ids.add(limit.id);
+    }
+    if ((limit.api === undefined) === (limit.sensitivity === undefined)) {
+      report(role, at, 'a limit applies to exactly one of api or sensitivity', 'write api: NAME (all its operations) or sensitivity: confidential (every API of that class)');
+    } else if (limit.api !== undefined && !apis.has(limit.api) && !invalid.has(`Api/${limit.api}`)) {
+      report(role, [...at, 'api'], `api "${limit.api}" is not defined`, suggestion(limit.api, [...apis.keys()], 'api'));
+    }
+    const rate = compileRate(limit);
+    if ('error' in rate) report(role, [...at, 'rate'], rate.error, 'write e.g. 100/s, 5/min, 1000/hour or "10/s burst 20"');
+  });
+}
+
+/** Parameter conditions (`params` of a rule, `where` of a quota) name declared parameters and compile. */
+function checkParams(role: RoleManifest, api: string, params: Grant['params'], selected: OperationDeclaration[], at: (string | number)[], report: Report): void {
+  if (!params || selected.length === 0) return;
   const declared = selected.flatMap((operation) => operation.parameters);
-  for (const [name, constraint] of Object.entries(rule.params)) {
+  for (const [name, constraint] of Object.entries(params)) {
     const parameter = declared.find((candidate) => candidate.name === name);
-    const fieldAt = [...at, 'params', name];
+    const fieldAt = [...at, name];
     if (!parameter) {
       const names = [...new Set(declared.map((candidate) => candidate.name))];
-      report(role, fieldAt, `no selected operation of api ${rule.api} declares a parameter "${name}"`, names.length > 0 ? suggestion(name, names, 'parameter') : `declare it under the operation's parameters in api ${rule.api}`);
+      report(role, fieldAt, `no selected operation of api ${api} declares a parameter "${name}"`, names.length > 0 ? suggestion(name, names, 'parameter') : `declare it under the operation's parameters in api ${api}`);
       continue;
     }
     if (constraint.rangeEnd !== undefined && !declared.some((candidate) => candidate.name === constraint.rangeEnd)) {
@@ -170,11 +194,26 @@ function checkParams(role: RoleManifest, rule: Grant | Forbid, selected: Operati
   }
 }
 
-function checkGrantExtras(role: RoleManifest, grant: Grant, at: (string | number)[], report: Report): void {
+function checkGrantExtras(role: RoleManifest, grant: Grant, selected: OperationDeclaration[], at: (string | number)[], report: Report): void {
   if (grant.rateLimit !== undefined) {
-    const parsed = parseRateLimit(grant.rateLimit);
-    if ('error' in parsed) report(role, [...at, 'rateLimit'], parsed.error, 'write e.g. 100/s, 5/min, 1000/hour or "10/s burst 20"');
+    const parsed = compileRate(grant.rateLimit);
+    const field = typeof grant.rateLimit === 'string' ? ['rateLimit'] : ['rateLimit', 'rate'];
+    if ('error' in parsed) report(role, [...at, ...field], parsed.error, 'write e.g. 100/s, 5/min, 1000/hour or "10/s burst 20"');
   }
+  const quotaIds = new Set<string>();
+  grant.quotas?.forEach((quota, index) => {
+    const quotaAt = [...at, 'quotas', index];
+    if (quota.id !== undefined) {
+      if (quotaIds.has(quota.id)) report(role, [...quotaAt, 'id'], `quota id "${quota.id}" is used twice in this grant`, 'give each quota of a grant its own id');
+      quotaIds.add(quota.id);
+    }
+    checkParams(role, grant.api, quota.where, selected, [...quotaAt, 'where'], report);
+    if (quota.sum === undefined) return;
+    if (quota.count === 'records') report(role, [...quotaAt, 'count'], 'a quota counts records or sums a parameter, not both', 'remove count: records, or remove sum');
+    const numeric = selected.flatMap((operation) => operation.parameters).filter((parameter) => parameter.name === quota.sum);
+    if (numeric.length === 0) report(role, [...quotaAt, 'sum'], `no selected operation of api ${grant.api} declares a parameter "${quota.sum}"`, 'name a declared numeric parameter, e.g. amount');
+    else if (numeric.some((parameter) => parameter.type !== 'number' && parameter.type !== 'integer')) report(role, [...quotaAt, 'sum'], `parameter "${quota.sum}" is not declared as a number`, `declare it with type: number (or integer) in api ${grant.api}`);
+  });
   grant.timeWindows?.forEach((window, index) => {
     if (!isKnownTimezone(window.timezone)) report(role, [...at, 'timeWindows', index, 'timezone'], `"${window.timezone}" is not a known time zone`, 'use an IANA zone such as Europe/Berlin or America/New_York');
     if (window.start === window.end) report(role, [...at, 'timeWindows', index, 'end'], 'the window is empty (start equals end)', 'set end after start; for the whole day use 00:00 to 24:00');

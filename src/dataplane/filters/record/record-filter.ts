@@ -4,6 +4,7 @@ import type { AuditEvent, AuditHttp } from '../../../model/audit-event.js';
 import type { ErrorCode } from '../../../model/errors.js';
 import { formatRuleRef } from '../../../policy/decision.js';
 import type { AuditSink } from '../../audit-sink.js';
+import { auditLimits } from '../limit/limit-filter.js';
 import type { GatewayMetrics } from '../../ops/gateway-metrics.js';
 import type { Filter } from '../../pipeline/filter.js';
 import type { RequestContext } from '../../pipeline/request-context.js';
@@ -80,9 +81,10 @@ export function recordFilter(options: { readonly sink: AuditSink; readonly metri
         policyVersion: decision?.policyVersion ?? ctx.state.snapshot.version,
         monitored: outcome === 'would-deny',
       },
-      limits: undefined,
+      limits: ctx.limits === undefined ? undefined : auditLimits(ctx.limits),
       data: ctx.records === undefined && ctx.maskedFields.length === 0 ? undefined : { records: ctx.records, maskedFields: ctx.maskedFields },
       context: ctx.context,
+      ...(ctx.approval !== undefined ? { approval: ctx.approval } : {}),
     };
   }
 
@@ -131,7 +133,8 @@ export function recordFilter(options: { readonly sink: AuditSink; readonly metri
 
 /** allow, deny (a 4xx refusal), would-deny (monitor mode let it pass) or error (5xx, cut off, client gone). */
 function outcomeOf(ctx: RequestContext): AuditEvent['decision']['outcome'] {
-  if (ctx.failure !== undefined) return isDenial(ctx.status) && ctx.failure.code !== 'WARDEN_CLIENT_CLOSED' ? 'deny' : 'error';
+  // A call held for approval (202) was refused for now: a denial, not an error.
+  if (ctx.failure !== undefined) return (isDenial(ctx.status) || ctx.status === 202) && ctx.failure.code !== 'WARDEN_CLIENT_CLOSED' ? 'deny' : 'error';
   return ctx.wouldDeny !== undefined ? 'would-deny' : 'allow';
 }
 

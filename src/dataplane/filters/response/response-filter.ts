@@ -48,7 +48,9 @@ export function responseFilter(options: { readonly maxBytes: number }): Filter {
   return {
     name: 'response',
     onResponse(ctx) {
-      const rules = ctx.decision?.allowed ? ctx.decision.obligations?.response : undefined;
+      const obligations = ctx.decision?.allowed ? ctx.decision.obligations : undefined;
+      // A quota on records read needs the answer counted even where no field is filtered.
+      const rules = obligations?.response ?? (obligations?.countsRecords === true ? COUNT_ONLY : undefined);
       const upstream = ctx.upstream;
       // Without rules the answer streams through untouched (and without an await), and an
       // answer without a body (HEAD, 204, 304, empty) has no fields to filter.
@@ -57,6 +59,9 @@ export function responseFilter(options: { readonly maxBytes: number }): Filter {
     },
   };
 }
+
+/** No field rules: the answer is read and its records counted, nothing removed. */
+const COUNT_ONLY: ResponseRules = Object.freeze({});
 
 function hasNoBody(ctx: RequestContext, upstream: UpstreamResponse): boolean {
   return ctx.req.method === 'HEAD' || upstream.status === 204 || upstream.status === 304 || upstream.headers['content-length'] === '0';
