@@ -326,13 +326,13 @@ describe('loadManifests: references between manifests', () => {
   it('reports a method+path glob that matches nothing', async () => {
     await edit('roles/financial-analyst.yaml', '"GET /transactions/*"', '"GET /transaction/*"');
     const problem = onlyProblem(await load());
-    expectProblem(problem, { file: 'roles/financial-analyst.yaml', line: 17, field: 'spec.grants[1].operations[0]', message: '"GET /transaction/*" matches no operation in api finance', fix: 'api finance' });
+    expectProblem(problem, { file: 'roles/financial-analyst.yaml', line: 20, field: 'spec.grants[1].operations[0]', message: '"GET /transaction/*" matches no operation in api finance', fix: 'api finance' });
   });
 
   it('reports a glob with a word that is not an HTTP method', async () => {
     await edit('roles/financial-analyst.yaml', '"GET /transactions/*"', '"FETCH /transactions/*"');
     const problem = onlyProblem(await load());
-    expectProblem(problem, { file: 'roles/financial-analyst.yaml', line: 17, field: 'spec.grants[1].operations[0]', message: '"FETCH" is not an HTTP method', fix: 'GET' });
+    expectProblem(problem, { file: 'roles/financial-analyst.yaml', line: 20, field: 'spec.grants[1].operations[0]', message: '"FETCH" is not an HTTP method', fix: 'GET' });
   });
 
   it('reports a param constraint on an undeclared parameter', async () => {
@@ -363,6 +363,53 @@ describe('loadManifests: references between manifests', () => {
     await edit('roles/it-operations.yaml', 'rateLimit: 100/s', 'rateLimit: 100/week');
     const problem = onlyProblem(await load());
     expectProblem(problem, { file: 'roles/it-operations.yaml', line: 12, field: 'spec.grants[0].rateLimit', message: 'unknown unit "week"', fix: '/hour' });
+  });
+
+  it('reports a rate limit with a failure mode whose rate is not a rate, at its rate', async () => {
+    await edit('roles/it-operations.yaml', 'rateLimit: 100/s', 'rateLimit: { rate: 100 a second, failureMode: closed }');
+    const problem = onlyProblem(await load());
+    expectProblem(problem, { file: 'roles/it-operations.yaml', line: 12, field: 'spec.grants[0].rateLimit.rate', message: '"100 a second" is not a rate', fix: '100/s' });
+  });
+
+  it('accepts a rate limit that fails closed', async () => {
+    await edit('roles/it-operations.yaml', 'rateLimit: 100/s', 'rateLimit: { rate: 100/s, failureMode: closed }');
+    const result = await load();
+    expect(result.problems, describeAll(result.problems)).toEqual([]);
+  });
+
+  it('reports a quota condition on an undeclared parameter, with the closest one', async () => {
+    await edit('roles/refund-supervisor.yaml', 'where: { amount: { min: 100.01 } }', 'where: { amout: { min: 100.01 } }');
+    const problem = onlyProblem(await load());
+    const line = await lineOf('roles/refund-supervisor.yaml', 'amout');
+    expectProblem(problem, { file: 'roles/refund-supervisor.yaml', line, field: 'spec.grants[0].quotas[0].where.amout', message: 'declares a parameter "amout"', fix: 'did you mean "amount"?' });
+  });
+
+  it('reports a quota summing a parameter that is not a number', async () => {
+    await edit('roles/customer-service.yaml', 'sum: amount }', 'sum: currency }');
+    const problem = onlyProblem(await load());
+    const line = await lineOf('roles/customer-service.yaml', 'sum: currency');
+    expectProblem(problem, { file: 'roles/customer-service.yaml', line, field: 'spec.grants[3].quotas[0].sum', message: 'parameter "currency" is not declared as a number', fix: 'type: number' });
+  });
+
+  it('reports a quota that both sums and counts records', async () => {
+    await edit('roles/customer-service.yaml', 'sum: amount }', 'sum: amount, count: records }');
+    const problem = onlyProblem(await load());
+    expect(problem.field).toBe('spec.grants[3].quotas[0].count');
+    expect(problem.message).toContain('counts records or sums a parameter, not both');
+  });
+
+  it('reports a role limit over both an API and a sensitivity, and one over an unknown API', async () => {
+    await edit('roles/it-operations.yaml', '{ id: restricted-apis, sensitivity: restricted, rate: 30/min }', '{ id: restricted-apis, api: payments, sensitivity: restricted, rate: 30/min }\n    - { api: paymnts, rate: 30/min }');
+    const result = await load();
+    expect(problemAt(result, 'roles/it-operations.yaml', 'spec.limits[0]').message).toContain('exactly one of api or sensitivity');
+    const unknown = problemAt(result, 'roles/it-operations.yaml', 'spec.limits[1].api');
+    expect([unknown.message, unknown.fix]).toEqual(['api "paymnts" is not defined', 'did you mean "payments"?']);
+  });
+
+  it('reports adaptive protection without a threshold', async () => {
+    await edit('apis/payments.yaml', 'protection: { maxLatencyMs: 2000, maxErrorRate: 0.5 }', 'protection: { windowSeconds: 30 }');
+    const problem = onlyProblem(await load());
+    expectProblem(problem, { file: 'apis/payments.yaml', line: await lineOf('apis/payments.yaml', 'protection:'), field: 'spec.protection', message: 'needs a threshold', fix: 'maxLatencyMs' });
   });
 
   it('reports an unknown time zone', async () => {
