@@ -16,7 +16,7 @@ import { guardFilter } from './filters/guard/guard-filter.js';
 import { identifyFilter } from './filters/identify/identify-filter.js';
 import { limitFilter, rateLimitHeaders, type LimitFilter } from './filters/limit/limit-filter.js';
 import type { LimiterBackend } from './filters/limit/limiter.js';
-import { MemoryLimiter } from './filters/limit/memory-limiter.js';
+import { createLimiter } from './filters/limit/create-limiter.js';
 import { UpstreamHealth } from './filters/limit/upstream-health.js';
 import { TokenVerifier } from './filters/identify/token-verifier.js';
 import { timeOrderedId } from './filters/record/event-id.js';
@@ -102,7 +102,7 @@ export class Gateway {
       protocol: tls ? 'https' : 'http',
     });
     this.#record = recordFilter({ sink: options.sink, metrics: this.metrics, ...(options.node ? { node: options.node } : {}) });
-    this.#limiter = options.limiter ?? new MemoryLimiter();
+    this.#limiter = options.limiter ?? createLimiter(config.rateLimits, { baseDirectory: options.baseDirectory, onFallback: (reason) => this.metrics.limiterFallback(reason) });
     this.#limit = limitFilter({ limiter: this.#limiter, health: new UpstreamHealth(), globalMonitor, metrics: this.metrics, region: config.gateway.region });
     this.#requestFilters = [
       identifyFilter({ tokens: new TokenVerifier(config.identity.jwt, options.baseDirectory), monitor: globalMonitor, metrics: this.metrics }),
