@@ -94,6 +94,30 @@ export interface AccessRequestJson {
   readonly risk: RiskJson;
 }
 
+export interface ApprovalJson {
+  readonly id: string;
+  readonly agent: string;
+  readonly owner?: string;
+  readonly api: string;
+  readonly operation: string;
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly context?: Readonly<Record<string, string>>;
+  readonly fingerprint: string;
+  readonly requestId: string;
+  readonly status: string;
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+  readonly decidedAt?: string;
+  readonly decidedBy?: string;
+  readonly decidedVia?: string;
+  readonly reason?: string;
+  readonly usedAt?: string;
+  readonly usedRequestId?: string;
+}
+
 export interface ReviewJson {
   readonly agent: string;
   readonly owner: string;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { agentAccessRequests } from '../controlplane/access/agent-access-requests.js';
 import { AdminAuthenticator } from '../controlplane/admin-api/admin-authenticator.js';
 import { createAdminServer } from '../controlplane/admin-api/admin-server.js';
+import { agentApprovals } from '../controlplane/approvals/agent-approvals.js';
 import { AdminLog } from '../controlplane/audit/admin-log.js';
 import { AuditWriter } from '../controlplane/audit/audit-writer.js';
 import type { LoadedGatewayConfig } from '../controlplane/config/gateway-config-file.js';
@@ -111,7 +112,9 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       notifier,
       now,
       settings: { ...config.governance, maxKeyTtlDays: 365 },
-    });
+    }, { stepUp: config.stepUp });
+    const callbackSecret = config.stepUp.callbackSecret === undefined ? undefined : resolveSecret(config.stepUp.callbackSecret, env);
+    if (typeof callbackSecret === 'object') throw new Error(`stepUp.callbackSecret: ${callbackSecret.unavailable}`);
     const adminTokenFile = await governance.tokens.bootstrap(path.join(options.dataDirectory, 'admin-token'), config.admin.bootstrapSubject, now());
 
     gateway = new Gateway({
@@ -119,15 +122,23 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       baseDirectory,
       sink: observedBy(writer, usage),
       accessRequests: agentAccessRequests(governance.access),
+      approvals: agentApprovals(governance.approvals),
       credentials,
       adminListener: false,
       ...(first !== undefined ? { state: gatewayState(first.snapshot, first.keys) } : {}),
     });
     const live = gateway;
-    const admin = await createAdminServer({ governance, authenticator: new AdminAuthenticator(governance.tokens, config.admin.oidc, baseDirectory, now), ops: (req, res) => live.ops(req, res) });
+    const admin = await createAdminServer({
+      governance,
+      authenticator: new AdminAuthenticator(governance.tokens, config.admin.oidc, baseDirectory, now),
+      ops: (req, res) => live.ops(req, res),
+      ...(callbackSecret !== undefined ? { approvalCallbackSecret: callbackSecret } : {}),
+    });
     closers.push(() => admin.close());
     const addresses = await live.listen();
     closers.push(() => live.close());
+    // Closed first (closers run in reverse): calls held open for a decision end before the gateway drains.
+    closers.push(async () => governance.approvals.close());
     await admin.listen({ port: config.admin.port, host: config.admin.host });
     const jobs = new GovernanceJobs(governance, { everyMs: config.governance.jobsEveryMinutes * 60_000, onError: (error) => process.emitWarning(`warden: governance jobs: ${error.message}`) });
     jobs.start();

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAccess } from './commands/access.js';
 import { registerAdminLog } from './commands/admin-log.js';
 import { registerAgents } from './commands/agents.js';
+import { registerApprovals } from './commands/approvals.js';
 import { registerDiff } from './commands/diff.js';
 import { registerKeys } from './commands/keys.js';
 import { registerOwners } from './commands/owners.js';
@@ -10,7 +11,7 @@ import { registerTokens } from './commands/tokens.js';
 import { EXIT, UsageError } from './output.js';
 
 /** Commands that only talk to the admin API: they need neither the policy engine nor the store. */
-const ADMIN_API_COMMANDS = new Set(['agents', 'keys', 'access', 'review', 'diff', 'tokens', 'owners', 'admin-log']);
+const ADMIN_API_COMMANDS = new Set(['agents', 'keys', 'access', 'approvals', 'review', 'diff', 'tokens', 'owners', 'admin-log']);
 
 /**
  * The `warden` command: thin over the libraries and the admin API. The commands that work on
@@ -45,6 +46,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   registerAgents(program);
   registerKeys(program);
   registerAccess(program);
+  registerApprovals(program);
   registerReview(program);
   registerDiff(program);
   registerTokens(program);

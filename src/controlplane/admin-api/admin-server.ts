@@ -11,6 +11,7 @@ import type { AdminAuthenticator } from './admin-authenticator.js';
 import { registerAccessRoutes } from './routes/access-routes.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAgentRoutes } from './routes/agent-routes.js';
+import { APPROVAL_CALLBACK_PATH, registerApprovalRoutes } from './routes/approval-routes.js';
 import { registerKeyRoutes } from './routes/key-routes.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
@@ -37,9 +38,12 @@ export interface AdminServerOptions {
   readonly authenticator: AdminAuthenticator;
   /** Health, readiness and metrics of the data plane in the same process, served unauthenticated. */
   readonly ops?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** HMAC key of signed approval callbacks (`stepUp.callbackSecret`, resolved); without it they are refused. */
+  readonly approvalCallbackSecret?: string;
 }
 
-const PUBLIC_PATHS = new Set(['/openapi.json', '/healthz', '/readyz', '/metrics']);
+// The approval callback carries no token: its HMAC signature authenticates the chat-ops tool.
+const PUBLIC_PATHS = new Set(['/openapi.json', '/healthz', '/readyz', '/metrics', APPROVAL_CALLBACK_PATH]);
 
 /**
  * The admin API (humans only, admin port): fastify with TypeBox schemas for every request, an
@@ -60,7 +64,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Warden admin API', version: '1', description: 'Governance of AI agents: lifecycle, credentials, access requests and reviews. Humans only; every change is logged with who, what and why.' },
+      info: { title: 'Warden admin API', version: '1', description: 'Governance of AI agents: lifecycle, credentials, access requests, step-up approvals and reviews. Humans only (signed chat-ops callbacks aside); every change is logged with who, what and why.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an admin token (wda_…) or an OIDC token of a configured provider' } } },
       security: [{ bearer: [] }],
     },
@@ -115,6 +119,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   registerAgentRoutes(app, governance);
   registerKeyRoutes(app, governance);
   registerAccessRoutes(app, governance);
+  registerApprovalRoutes(app, governance, { callbackSecret: options.approvalCallbackSecret });
   registerAdminRoutes(app, governance);
   return app;
 }

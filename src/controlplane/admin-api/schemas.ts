@@ -142,6 +142,45 @@ export const AccessAsk = Type.Object(
   { additionalProperties: false, $id: 'AccessAsk' },
 );
 
+const ApprovalStatus = Type.Union(['pending', 'approved', 'denied', 'expired', 'used'].map((status) => Type.Literal(status)));
+
+export const Approval = Type.Object(
+  {
+    id: Type.String({ description: 'apr_<16 hex>' }),
+    agent: Type.String(),
+    owner: optional(Type.String({ description: 'the agent\'s owner in the policy in force' })),
+    api: Type.String(),
+    operation: Type.String(),
+    method: Type.String(),
+    path: Type.String({ description: 'canonical path, as it would be forwarded' }),
+    query: Type.String({ description: 'query string as it would be forwarded, without ?' }),
+    parameters: Type.Record(Type.String(), Type.Unknown(), { description: 'path, query and body parameters by name: what the approval is for' }),
+    context: optional(Type.Record(Type.String(), Type.String(), { description: 'verified task-context claims of the call' })),
+    fingerprint: Type.String({ description: 'hex SHA-256 of the call; the approval lets only this exact call through' }),
+    requestId: Type.String({ description: 'the gateway request that asked' }),
+    status: ApprovalStatus,
+    requestedAt: Time,
+    expiresAt: Type.String({ format: 'date-time', description: 'pending: when it expires undecided; approved: by when the call must be sent' }),
+    decidedAt: optional(Time),
+    decidedBy: optional(Type.String()),
+    decidedVia: optional(Type.Union([Type.Literal('admin'), Type.Literal('callback')])),
+    reason: optional(Type.String()),
+    usedAt: optional(Time),
+    usedRequestId: optional(Type.String({ description: 'the gateway request the approval let through' })),
+  },
+  { $id: 'Approval' },
+);
+
+export const ApprovalCallback = Type.Object(
+  {
+    id: Type.String({ pattern: '^apr_[0-9a-f]{16}$' }),
+    decision: Type.Union([Type.Literal('approve'), Type.Literal('deny')]),
+    approver: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 320, description: 'e-mail of the person who decided in the chat tool' }),
+    reason: Reason,
+  },
+  { additionalProperties: false, $id: 'ApprovalCallback' },
+);
+
 export const ReviewItem = Type.Object({ item: Type.String(), kind: Type.String(), detail: Type.String(), revoke: Type.String({ description: 'what revoking it does' }) }, { $id: 'ReviewItem' });
 export const AgentReview = Type.Object({ agent: Type.String(), owner: Type.String(), state: Type.String(), items: Type.Array(Type.Ref(ReviewItem)) }, { $id: 'AgentReview' });
 export const ReviewDecision = Type.Object(
@@ -170,4 +209,4 @@ export const ActionParams = Type.Object({ name: Name, action: Type.Union(LIFECYC
 export const RoleList = Type.Array(Type.Union(ADMIN_ROLES.map((role) => Type.Literal(role))), { minItems: 1 });
 
 /** Schemas referenced by `$ref` from routes: registered once with the server (and in /openapi.json). */
-export const SHARED_SCHEMAS = [Problem, Actor, Risk, AgentView, Transition, AgentDetail, Proposal, LifecycleResult, Binding, BindingRecord, KeyView, NewKey, AccessRequest, AccessAsk, ReviewItem, AgentReview, ReviewDecision, TokenView, Owner, AdminEvent, Difference];
+export const SHARED_SCHEMAS = [Problem, Actor, Risk, AgentView, Transition, AgentDetail, Proposal, LifecycleResult, Binding, BindingRecord, KeyView, NewKey, AccessRequest, AccessAsk, Approval, ApprovalCallback, ReviewItem, AgentReview, ReviewDecision, TokenView, Owner, AdminEvent, Difference];

@@ -7,6 +7,8 @@ export interface JobReport {
   readonly expiredRules: readonly string[];
   /** Access review items notified (0 when the daily notice was sent already). */
   readonly reviewItems: number;
+  /** Step-up approvals whose time ran out, marked expired. */
+  readonly expiredApprovals: readonly string[];
 }
 
 const DAY_MS = 86_400_000;
@@ -14,7 +16,9 @@ const DAY_MS = 86_400_000;
 /**
  * The periodic side of governance: warn owners before keys expire, remove time-boxed grants
  * that ended (they already deny from the moment they end; removing them keeps listings and
- * alternatives true), and tell reviewers once a day what the access review holds.
+ * alternatives true), mark step-up approvals whose time ran out as expired (they are refused
+ * from that moment anyway; marking them keeps lists true), and tell reviewers once a day what
+ * the access review holds.
  */
 export class GovernanceJobs {
   #timer: NodeJS.Timeout | undefined;
@@ -55,11 +59,12 @@ export class GovernanceJobs {
       await context.publisher.publish();
       await context.store.governance.appendAdminEvent({ time: now, actor: 'warden jobs', roles: [], action: 'rule.expire', target: 'rules', outcome: 'ok', detail: `removed ${expiredRules.length} time-boxed grant(s) that ended`, before: { rules: expiredRules }, after: undefined });
     }
+    const expiredApprovals = await this.governance.approvals.expire();
     let reviewItems = 0;
     if (now.getTime() - this.#lastReviewNotice >= DAY_MS) {
       reviewItems = await this.governance.reviews.notifyDue();
       this.#lastReviewNotice = now.getTime();
     }
-    return { warnedKeys, expiredRules, reviewItems };
+    return { warnedKeys, expiredRules, reviewItems, expiredApprovals };
   }
 }

@@ -3,6 +3,7 @@ import { AccessService } from '../access/access-service.js';
 import { AgentService } from '../agents/agent-service.js';
 import { OwnerService } from '../agents/owner-service.js';
 import { AdminTokens } from '../admin-api/admin-tokens.js';
+import { ApprovalService, DEFAULT_STEP_UP_SETTINGS, type StepUpSettings } from '../approvals/approval-service.js';
 import { CredentialService } from '../credentials/credential-service.js';
 import type { GovernanceContext } from './governance-context.js';
 
@@ -14,13 +15,18 @@ export class Governance {
   readonly reviews: AccessReviewService;
   readonly owners: OwnerService;
   readonly tokens: AdminTokens;
+  readonly approvals: ApprovalService;
 
-  constructor(readonly context: GovernanceContext) {
+  constructor(
+    readonly context: GovernanceContext,
+    options: { readonly stepUp?: StepUpSettings } = {},
+  ) {
     this.agents = new AgentService(context);
     this.credentials = new CredentialService(context);
     this.access = new AccessService(context);
     this.reviews = new AccessReviewService(context, this.agents, this.credentials);
     this.owners = new OwnerService(context);
     this.tokens = new AdminTokens(context.store.governance);
+    this.approvals = new ApprovalService(context, options.stepUp ?? DEFAULT_STEP_UP_SETTINGS);
   }
 }

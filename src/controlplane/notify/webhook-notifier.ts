@@ -1,5 +1,6 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Notification, Notifier } from './notifier.js';
+import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature.js';
 
 export interface WebhookOptions {
   readonly url: string;
@@ -47,7 +48,7 @@ export class WebhookNotifier implements Notifier {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, delays[attempt - 1]));
       const timestamp = Math.floor(Date.now() / 1000);
       const headers: Record<string, string> = { 'content-type': 'application/json', 'x-warden-event': notification.type, 'x-warden-delivery': id };
-      if (this.options.secret !== undefined) headers['x-warden-signature'] = `t=${timestamp},v1=${createHmac('sha256', this.options.secret).update(`${timestamp}.${body}`).digest('hex')}`;
+      if (this.options.secret !== undefined) headers[SIGNATURE_HEADER] = signatureHeader(this.options.secret, body, timestamp);
       try {
         const response = await fetch(this.options.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
         await response.arrayBuffer();

@@ -5,6 +5,7 @@ import type {
   AccessRequestRecord,
   AdminTokenRecord,
   AgentRecord,
+  ApprovalRecord,
   BindingRecord,
   NewAdminEvent,
   NewTransition,
@@ -129,6 +130,35 @@ function review(overrides: Partial<ReviewDecision> = {}): ReviewDecision {
   return { agent: 'support-bot', item: 'grant:reader/grants/read-customers', decision: 'confirm', actor: 'owner@example.com', reason: 'still needed ✓', at: at(), ...overrides };
 }
 
+const FINGERPRINT_CALL = 'c0'.repeat(32);
+const FINGERPRINT_OTHER = 'd1'.repeat(32);
+
+function approval(id: string, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
+  return {
+    id,
+    agent: 'support-bot',
+    api: 'payments',
+    operation: 'createRefund',
+    method: 'POST',
+    path: '/payments/refunds',
+    query: 'dry=false&note=%C3%BC',
+    parameters: { amount: 120.5, currency: 'EUR', note: 'Rückerstattung — “dringend” ✓', lines: [{ sku: 'A-1', qty: 2 }], flag: null },
+    context: { customer: 'C-1001', ticket: 'T-42' },
+    fingerprint: FINGERPRINT_CALL,
+    requestId: 'req-0001',
+    status: 'pending',
+    requestedAt: at(),
+    expiresAt: at(900_000),
+    decidedAt: undefined,
+    decidedBy: undefined,
+    decidedVia: undefined,
+    reason: undefined,
+    usedAt: undefined,
+    usedRequestId: undefined,
+    ...overrides,
+  };
+}
+
 const byId = <T extends { readonly id: string }>(records: readonly T[]): T[] => [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 const names = (records: readonly AgentRecord[]): string[] => records.map((record) => record.name).sort();
 
@@ -164,6 +194,9 @@ export function describeGovernanceConformance(name: string, open: () => Promise<
         expect(await governance.listOwners()).toEqual([]);
         expect(await governance.listUsage()).toEqual([]);
         expect(await governance.listReviewDecisions()).toEqual([]);
+        expect(await governance.getApproval('apr_0000000000000000')).toBeUndefined();
+        expect(await governance.listApprovals()).toEqual([]);
+        expect(await governance.expireApprovals(at())).toEqual([]);
       });
     });
 
@@ -867,6 +900,179 @@ export function describeGovernanceConformance(name: string, open: () => Promise<
         const read = (await governance.listReviewDecisions('billing-bot'))[0]!;
         expect(read.at.toISOString()).toBe('2026-03-15T09:30:00.124Z');
         expect(read.reason).toBe('nicht genutzt — ✓');
+      });
+    });
+
+    describe('approvals', () => {
+      const approve = (at_: Date, overrides: Partial<Parameters<Store['governance']['decideApproval']>[1]> = {}) => ({ status: 'approved' as const, decidedAt: at_, decidedBy: 'zoë@example.com', via: 'admin' as const, reason: 'passt — ✓', expiresAt: new Date(at_.getTime() + 300_000), ...overrides });
+      const use = (usedAt: Date, overrides: Partial<Parameters<Store['governance']['useApproval']>[1]> = {}) => ({ agent: 'support-bot', fingerprint: FINGERPRINT_CALL, usedAt, requestId: 'req-0002', ...overrides });
+
+      it('round-trips every field, pending, decided and used, newest first', async () => {
+        const { governance } = await fresh();
+        const pending = approval('apr_0000000000000001');
+        const bare = approval('apr_0000000000000002', { context: undefined, parameters: {}, query: '', requestedAt: at(1), fingerprint: FINGERPRINT_OTHER });
+        const used = approval('apr_0000000000000003', {
+          agent: 'billing-bot',
+          status: 'used',
+          requestedAt: at(2),
+          expiresAt: at(600_000),
+          decidedAt: at(60_000),
+          decidedBy: 'zoë@example.com',
+          decidedVia: 'callback',
+          reason: 'ok — ✓',
+          usedAt: at(120_000),
+          usedRequestId: 'req-0009',
+        });
+        for (const record of [pending, bare, used]) expect(await governance.openApproval(record, at())).toEqual({ record, created: true });
+
+        expect(await governance.getApproval(pending.id)).toEqual(pending);
+        expect(await governance.getApproval(bare.id)).toEqual(bare);
+        expect(await governance.getApproval(used.id)).toEqual(used);
+        const read = (await governance.getApproval(bare.id))!;
+        expect(read.context).toBeUndefined();
+        expect(read.decidedAt).toBeUndefined();
+        expect(read.decidedVia).toBeUndefined();
+        expect(read.usedRequestId).toBeUndefined();
+        expect(read.requestedAt.toISOString()).toBe('2026-03-15T09:30:00.124Z');
+        expect((await governance.getApproval(pending.id))!.parameters).toEqual({ amount: 120.5, currency: 'EUR', note: 'Rückerstattung — “dringend” ✓', lines: [{ sku: 'A-1', qty: 2 }], flag: null });
+        expect(await governance.listApprovals()).toEqual([used, bare, pending]);
+      });
+
+      it('filters by stored status, agent and limit', async () => {
+        const { governance } = await fresh();
+        const records = [
+          approval('apr_0000000000000001'),
+          approval('apr_0000000000000002', { agent: 'billing-bot', requestedAt: at(1) }),
+          approval('apr_0000000000000003', { status: 'denied', requestedAt: at(2), fingerprint: FINGERPRINT_OTHER, decidedAt: at(3), decidedBy: 'a@example.com', decidedVia: 'admin', reason: 'nein' }),
+          approval('apr_0000000000000004', { status: 'expired', requestedAt: at(3), fingerprint: FINGERPRINT_OTHER }),
+        ];
+        for (const record of records) await governance.openApproval(record, at());
+        const ids = async (filter?: Parameters<Store['governance']['listApprovals']>[0]) => (await governance.listApprovals(filter)).map((record) => record.id);
+        expect(await ids()).toEqual(['apr_0000000000000004', 'apr_0000000000000003', 'apr_0000000000000002', 'apr_0000000000000001']);
+        expect(await ids({ statuses: ['pending'] })).toEqual(['apr_0000000000000002', 'apr_0000000000000001']);
+        expect(await ids({ statuses: ['denied', 'expired'] })).toEqual(['apr_0000000000000004', 'apr_0000000000000003']);
+        expect(await ids({ statuses: [] })).toEqual([]);
+        expect(await ids({ agent: 'billing-bot' })).toEqual(['apr_0000000000000002']);
+        expect(await ids({ agent: 'support-bot', statuses: ['pending'] })).toEqual(['apr_0000000000000001']);
+        expect(await ids({ limit: 2 })).toEqual(['apr_0000000000000004', 'apr_0000000000000003']);
+        expect(await ids({ agent: 'unknown-bot' })).toEqual([]);
+      });
+
+      it('returns the agent\'s open approval of the same call instead of storing another', async () => {
+        const { governance } = await fresh();
+        const first = approval('apr_0000000000000001');
+        await governance.openApproval(first, at());
+        // The same call again, pending: the first one, nothing written.
+        expect(await governance.openApproval(approval('apr_0000000000000002', { requestId: 'req-0002', requestedAt: at(5) }), at(5))).toEqual({ record: first, created: false });
+        // Another agent, or another call: a new one.
+        expect((await governance.openApproval(approval('apr_0000000000000003', { agent: 'billing-bot' }), at(6))).created).toBe(true);
+        expect((await governance.openApproval(approval('apr_0000000000000004', { fingerprint: FINGERPRINT_OTHER }), at(6))).created).toBe(true);
+        // Approved and unused: still open.
+        expect(await governance.decideApproval(first.id, approve(at(10)))).toBe(true);
+        const again = await governance.openApproval(approval('apr_0000000000000005'), at(20));
+        expect(again.created).toBe(false);
+        expect(again.record).toMatchObject({ id: first.id, status: 'approved' });
+        // Used: the next ask is a new approval.
+        expect(await governance.useApproval(first.id, use(at(30)))).toBe(true);
+        expect((await governance.openApproval(approval('apr_0000000000000006'), at(40))).created).toBe(true);
+        // Expired by the clock, even before a job marks it: a new one.
+        expect((await governance.openApproval(approval('apr_0000000000000007'), at(900_001))).created).toBe(true);
+        expect((await governance.listApprovals()).map((record) => record.id).sort()).toEqual(['apr_0000000000000001', 'apr_0000000000000003', 'apr_0000000000000004', 'apr_0000000000000006', 'apr_0000000000000007']);
+      });
+
+      it('makes one approval of concurrent asks for the same call', async () => {
+        const { governance } = await fresh();
+        const results = await Promise.all(Array.from({ length: 6 }, (_, index) => governance.openApproval(approval(`apr_000000000000001${index}`, { requestId: `req-${index}` }), at())));
+        expect(results.filter((result) => result.created)).toHaveLength(1);
+        expect(new Set(results.map((result) => result.record.id)).size).toBe(1);
+        expect(await governance.listApprovals()).toHaveLength(1);
+      });
+
+      it('decides a pending approval once, while it is not expired', async () => {
+        const { governance } = await fresh();
+        await governance.openApproval(approval('apr_0000000000000001'), at());
+        await governance.openApproval(approval('apr_0000000000000002', { fingerprint: FINGERPRINT_OTHER }), at());
+        await governance.openApproval(approval('apr_0000000000000003', { agent: 'billing-bot' }), at());
+
+        expect(await governance.decideApproval('apr_0000000000000001', approve(at(60_000)))).toBe(true);
+        expect(await governance.getApproval('apr_0000000000000001')).toEqual(approval('apr_0000000000000001', { status: 'approved', decidedAt: at(60_000), decidedBy: 'zoë@example.com', decidedVia: 'admin', reason: 'passt — ✓', expiresAt: at(360_000) }));
+        // A second decision changes nothing.
+        expect(await governance.decideApproval('apr_0000000000000001', { status: 'denied', decidedAt: at(61_000), decidedBy: 'other@example.com', via: 'callback', reason: 'zu spät', expiresAt: undefined })).toBe(false);
+        expect((await governance.getApproval('apr_0000000000000001'))!.decidedBy).toBe('zoë@example.com');
+
+        // A denial keeps the deadline when none is given.
+        expect(await governance.decideApproval('apr_0000000000000002', { status: 'denied', decidedAt: at(1), decidedBy: 'a@example.com', via: 'callback', reason: 'nein ✓', expiresAt: undefined })).toBe(true);
+        expect(await governance.getApproval('apr_0000000000000002')).toMatchObject({ status: 'denied', decidedVia: 'callback', expiresAt: at(900_000), reason: 'nein ✓' });
+
+        // At its expiry (to the millisecond) it can no longer be decided.
+        expect(await governance.decideApproval('apr_0000000000000003', approve(at(900_000)))).toBe(false);
+        expect((await governance.getApproval('apr_0000000000000003'))!.status).toBe('pending');
+        expect(await governance.decideApproval('apr_0000000000000003', approve(at(899_999)))).toBe(true);
+        expect(await governance.decideApproval('apr_unknown', approve(at()))).toBe(false);
+      });
+
+      it('lets exactly one of concurrent decisions win', async () => {
+        const { governance } = await fresh();
+        await governance.openApproval(approval('apr_0000000000000001'), at());
+        const attempts = ['a', 'b', 'c', 'd'].map((who, index) => (index % 2 === 0 ? approve(at(index + 1), { decidedBy: `${who}@example.com` }) : { status: 'denied' as const, decidedAt: at(index + 1), decidedBy: `${who}@example.com`, via: 'admin' as const, reason: 'nein', expiresAt: undefined }));
+        const results = await Promise.all(attempts.map((attempt) => governance.decideApproval('apr_0000000000000001', attempt)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = attempts[results.indexOf(true)]!;
+        expect(await governance.getApproval('apr_0000000000000001')).toMatchObject({ status: winner.status, decidedBy: winner.decidedBy });
+      });
+
+      it('uses an approved approval once, for its own agent and call, before it expires', async () => {
+        const { governance } = await fresh();
+        await governance.openApproval(approval('apr_0000000000000001'), at());
+        // Pending: not usable.
+        expect(await governance.useApproval('apr_0000000000000001', use(at(1)))).toBe(false);
+        expect(await governance.decideApproval('apr_0000000000000001', approve(at(10_000)))).toBe(true);
+        // Another agent, another call, or past its use-by time: refused, nothing written.
+        expect(await governance.useApproval('apr_0000000000000001', use(at(20_000), { agent: 'billing-bot' }))).toBe(false);
+        expect(await governance.useApproval('apr_0000000000000001', use(at(20_000), { fingerprint: FINGERPRINT_OTHER }))).toBe(false);
+        expect(await governance.useApproval('apr_0000000000000001', use(at(310_000)))).toBe(false);
+        expect((await governance.getApproval('apr_0000000000000001'))!.status).toBe('approved');
+
+        expect(await governance.useApproval('apr_0000000000000001', use(at(309_999)))).toBe(true);
+        expect(await governance.getApproval('apr_0000000000000001')).toMatchObject({ status: 'used', usedAt: at(309_999), usedRequestId: 'req-0002', decidedBy: 'zoë@example.com' });
+        expect(await governance.useApproval('apr_0000000000000001', use(at(309_999), { requestId: 'req-0003' }))).toBe(false);
+        expect((await governance.getApproval('apr_0000000000000001'))!.usedRequestId).toBe('req-0002');
+        expect(await governance.useApproval('apr_unknown', use(at()))).toBe(false);
+
+        // A denied one is never usable.
+        await governance.openApproval(approval('apr_0000000000000002', { fingerprint: FINGERPRINT_OTHER }), at());
+        await governance.decideApproval('apr_0000000000000002', { status: 'denied', decidedAt: at(1), decidedBy: 'a@example.com', via: 'admin', reason: 'nein', expiresAt: undefined });
+        expect(await governance.useApproval('apr_0000000000000002', use(at(2), { fingerprint: FINGERPRINT_OTHER }))).toBe(false);
+      });
+
+      it('lets exactly one of concurrent uses through', async () => {
+        const { governance } = await fresh();
+        await governance.openApproval(approval('apr_0000000000000001'), at());
+        await governance.decideApproval('apr_0000000000000001', approve(at(1)));
+        const results = await Promise.all(Array.from({ length: 8 }, (_, index) => governance.useApproval('apr_0000000000000001', use(at(2 + index), { requestId: `req-use-${index}` }))));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect((await governance.getApproval('apr_0000000000000001'))!.usedRequestId).toBe(`req-use-${results.indexOf(true)}`);
+      });
+
+      it('marks pending and approved approvals whose time ran out as expired, once', async () => {
+        const { governance } = await fresh();
+        await governance.openApproval(approval('apr_0000000000000001'), at());
+        await governance.openApproval(approval('apr_0000000000000002', { fingerprint: FINGERPRINT_OTHER, expiresAt: at(2_000_000) }), at());
+        await governance.openApproval(approval('apr_0000000000000003', { agent: 'billing-bot' }), at());
+        await governance.openApproval(approval('apr_0000000000000004', { agent: 'other-bot' }), at());
+        await governance.decideApproval('apr_0000000000000003', approve(at(1000)));
+        await governance.decideApproval('apr_0000000000000004', { status: 'denied', decidedAt: at(1000), decidedBy: 'a@example.com', via: 'admin', reason: 'nein', expiresAt: undefined });
+
+        // Approved 3 must be used by 301 000; pending 1 runs out at 900 000.
+        expect(await governance.expireApprovals(at(300_999))).toEqual([]);
+        expect(await governance.expireApprovals(at(301_000))).toEqual(['apr_0000000000000003']);
+        expect(await governance.expireApprovals(at(899_999))).toEqual([]);
+        expect(await governance.expireApprovals(at(2_000_000))).toEqual(['apr_0000000000000001', 'apr_0000000000000002']);
+        expect(await governance.expireApprovals(at(2_000_000))).toEqual([]);
+        expect((await governance.getApproval('apr_0000000000000001'))!.status).toBe('expired');
+        expect((await governance.getApproval('apr_0000000000000003'))!.status).toBe('expired');
+        expect((await governance.getApproval('apr_0000000000000004'))!.status).toBe('denied');
+        expect(await governance.decideApproval('apr_0000000000000001', approve(at(1)))).toBe(false);
       });
     });
 

@@ -52,6 +52,29 @@ export interface GovernanceStore {
 
   addReviewDecision(decision: ReviewDecision): Promise<void>;
   listReviewDecisions(agent?: string): Promise<ReviewDecision[]>;
+
+  /**
+   * Stores a new step-up approval, unless this agent already has an open one for the same call
+   * (same fingerprint; pending, or approved and unused; not expired at `now`): then that one is
+   * returned and nothing is written. Decided atomically, so concurrent asks make one approval.
+   */
+  openApproval(record: ApprovalRecord, now: Date): Promise<{ readonly record: ApprovalRecord; readonly created: boolean }>;
+  getApproval(id: string): Promise<ApprovalRecord | undefined>;
+  /** Newest first; `statuses` are stored statuses (an expired one may still be stored as pending). */
+  listApprovals(filter?: { readonly statuses?: readonly ApprovalStatus[]; readonly agent?: string; readonly limit?: number }): Promise<ApprovalRecord[]>;
+  /**
+   * Approves or denies an approval that is pending and not expired at `decision.decidedAt`;
+   * false (and nothing written) otherwise — decided meanwhile, or its time ran out.
+   */
+  decideApproval(id: string, decision: ApprovalDecision): Promise<boolean>;
+  /**
+   * Marks an approval used by one call, only if it belongs to `use.agent`, is approved, unused,
+   * not expired at `use.usedAt` and was given for `use.fingerprint`; false (nothing written)
+   * otherwise. Of concurrent uses exactly one wins.
+   */
+  useApproval(id: string, use: ApprovalUse): Promise<boolean>;
+  /** Marks pending and approved approvals whose time ran out by `now` as expired; their ids. */
+  expireApprovals(now: Date): Promise<string[]>;
 }
 
 export interface AgentRecord {
@@ -203,4 +226,62 @@ export interface ReviewDecision {
   readonly actor: string;
   readonly reason: string;
   readonly at: Date;
+}
+
+/** Stored status of a step-up approval; `pending` and `approved` ones expire with their `expiresAt`. */
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'used';
+
+/**
+ * One call held for a human's approval (a grant with `stepUp: true`): exactly the call the
+ * gateway saw, what the approver is shown, and what became of it.
+ */
+export interface ApprovalRecord {
+  /** `apr_<16 hex>`. */
+  readonly id: string;
+  readonly agent: string;
+  readonly api: string;
+  readonly operation: string;
+  readonly method: string;
+  /** Canonical path as authorised and forwarded. */
+  readonly path: string;
+  /** Query string as forwarded, without `?`. */
+  readonly query: string;
+  /** Path, query and body parameters by name, as shown to the approver (JSON-safe). */
+  readonly parameters: Readonly<Record<string, unknown>>;
+  /** Verified task-context claims, if the call carried any. */
+  readonly context: Readonly<Record<string, string>> | undefined;
+  /** Hex SHA-256 of the call (method, path, query, content type, body): what the approval is bound to. */
+  readonly fingerprint: string;
+  /** The gateway request that asked. */
+  readonly requestId: string;
+  readonly status: ApprovalStatus;
+  readonly requestedAt: Date;
+  /** Pending: when the request expires undecided. Approved: by when the call must be sent. */
+  readonly expiresAt: Date;
+  readonly decidedAt: Date | undefined;
+  /** The person who approved or denied (an e-mail address). */
+  readonly decidedBy: string | undefined;
+  readonly decidedVia: 'admin' | 'callback' | undefined;
+  /** The decider's reason. */
+  readonly reason: string | undefined;
+  readonly usedAt: Date | undefined;
+  /** The gateway request the approval let through. */
+  readonly usedRequestId: string | undefined;
+}
+
+export interface ApprovalDecision {
+  readonly status: 'approved' | 'denied';
+  readonly decidedAt: Date;
+  readonly decidedBy: string;
+  readonly via: 'admin' | 'callback';
+  readonly reason: string;
+  /** The new deadline (an approval's use-by time); undefined keeps the stored one. */
+  readonly expiresAt: Date | undefined;
+}
+
+export interface ApprovalUse {
+  readonly agent: string;
+  readonly fingerprint: string;
+  readonly usedAt: Date;
+  readonly requestId: string;
 }

@@ -154,4 +154,27 @@ export interface Database {
     reason: string;
     at: string;
   };
+  /** Step-up approvals: calls held for a human's decision, each good for one call. */
+  approvals: {
+    id: string;
+    agent: string;
+    api: string;
+    operation: string;
+    method: string;
+    path: string;
+    query: string;
+    parameters: string;
+    context: string | null;
+    fingerprint: string;
+    request_id: string;
+    status: string;
+    requested_at: string;
+    expires_at: string;
+    decided_at: string | null;
+    decided_by: string | null;
+    decided_via: string | null;
+    reason: string | null;
+    used_at: string | null;
+    used_request_id: string | null;
+  };
 }

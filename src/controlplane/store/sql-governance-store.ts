@@ -9,6 +9,10 @@ import type {
   AdminTokenRecord,
   AgentRecord,
   AgentTransition,
+  ApprovalDecision,
+  ApprovalRecord,
+  ApprovalStatus,
+  ApprovalUse,
   BindingRecord,
   GovernanceStore,
   NewAdminEvent,
@@ -309,6 +313,85 @@ export class SqlGovernanceStore implements GovernanceStore {
     if (agent !== undefined) query = query.where('agent', '=', agent);
     return (await query.execute()).map((row) => ({ agent: row.agent, item: row.item, decision: row.decision as ReviewDecision['decision'], actor: row.actor, reason: row.reason, at: new Date(row.at) }));
   }
+
+  async openApproval(record: ApprovalRecord, now: Date): Promise<{ readonly record: ApprovalRecord; readonly created: boolean }> {
+    // Look-up and insert in one transaction: two held calls racing make one approval.
+    return this.db.transaction().execute(async (trx) => {
+      const open = await trx
+        .selectFrom('approvals')
+        .selectAll()
+        .where('agent', '=', record.agent)
+        .where('fingerprint', '=', record.fingerprint)
+        .where('status', 'in', ['pending', 'approved'])
+        .where('expires_at', '>', iso(now))
+        .orderBy('requested_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (open !== undefined) return { record: approval(open), created: false };
+      await trx.insertInto('approvals').values(approvalRow(record)).execute();
+      return { record, created: true };
+    });
+  }
+
+  async getApproval(id: string): Promise<ApprovalRecord | undefined> {
+    const row = await this.db.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : approval(row);
+  }
+
+  async listApprovals(filter: { readonly statuses?: readonly ApprovalStatus[]; readonly agent?: string; readonly limit?: number } = {}): Promise<ApprovalRecord[]> {
+    let query = this.db.selectFrom('approvals').selectAll().orderBy('requested_at', 'desc').orderBy('id', 'desc');
+    if (filter.statuses !== undefined) {
+      if (filter.statuses.length === 0) return [];
+      query = query.where('status', 'in', [...filter.statuses]);
+    }
+    if (filter.agent !== undefined) query = query.where('agent', '=', filter.agent);
+    if (filter.limit !== undefined) query = query.limit(Math.max(filter.limit, 1));
+    return (await query.execute()).map(approval);
+  }
+
+  async decideApproval(id: string, decision: ApprovalDecision): Promise<boolean> {
+    const result = await this.db
+      .updateTable('approvals')
+      .set({
+        status: decision.status,
+        decided_at: iso(decision.decidedAt),
+        decided_by: decision.decidedBy,
+        decided_via: decision.via,
+        reason: decision.reason,
+        ...(decision.expiresAt !== undefined ? { expires_at: iso(decision.expiresAt) } : {}),
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where('expires_at', '>', iso(decision.decidedAt))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async useApproval(id: string, use: ApprovalUse): Promise<boolean> {
+    const result = await this.db
+      .updateTable('approvals')
+      .set({ status: 'used', used_at: iso(use.usedAt), used_request_id: use.requestId })
+      .where('id', '=', id)
+      .where('agent', '=', use.agent)
+      .where('fingerprint', '=', use.fingerprint)
+      .where('status', '=', 'approved')
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', iso(use.usedAt))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async expireApprovals(now: Date): Promise<string[]> {
+    const rows = await this.db
+      .updateTable('approvals')
+      .set({ status: 'expired' })
+      .where('status', 'in', ['pending', 'approved'])
+      .where('expires_at', '<=', iso(now))
+      .returning('id')
+      .execute();
+    return rows.map((row) => row.id).sort();
+  }
 }
 
 /**
@@ -369,5 +452,55 @@ function adminToken(row: Row<'admin_tokens'>): AdminTokenRecord {
     expiresAt: new Date(row.expires_at),
     revokedAt: dateOrUndefined(row.revoked_at),
     lastUsedAt: dateOrUndefined(row.last_used_at),
+  };
+}
+
+function approvalRow(record: ApprovalRecord) {
+  return {
+    id: record.id,
+    agent: record.agent,
+    api: record.api,
+    operation: record.operation,
+    method: record.method,
+    path: record.path,
+    query: record.query,
+    parameters: JSON.stringify(record.parameters),
+    context: json(record.context),
+    fingerprint: record.fingerprint,
+    request_id: record.requestId,
+    status: record.status,
+    requested_at: iso(record.requestedAt),
+    expires_at: iso(record.expiresAt),
+    decided_at: isoOrNull(record.decidedAt),
+    decided_by: record.decidedBy ?? null,
+    decided_via: record.decidedVia ?? null,
+    reason: record.reason ?? null,
+    used_at: isoOrNull(record.usedAt),
+    used_request_id: record.usedRequestId ?? null,
+  };
+}
+
+function approval(row: Row<'approvals'>): ApprovalRecord {
+  return {
+    id: row.id,
+    agent: row.agent,
+    api: row.api,
+    operation: row.operation,
+    method: row.method,
+    path: row.path,
+    query: row.query,
+    parameters: JSON.parse(row.parameters) as Record<string, unknown>,
+    context: row.context === null ? undefined : (JSON.parse(row.context) as Record<string, string>),
+    fingerprint: row.fingerprint,
+    requestId: row.request_id,
+    status: row.status as ApprovalStatus,
+    requestedAt: new Date(row.requested_at),
+    expiresAt: new Date(row.expires_at),
+    decidedAt: dateOrUndefined(row.decided_at),
+    decidedBy: row.decided_by ?? undefined,
+    decidedVia: (row.decided_via ?? undefined) as ApprovalRecord['decidedVia'],
+    reason: row.reason ?? undefined,
+    usedAt: dateOrUndefined(row.used_at),
+    usedRequestId: row.used_request_id ?? undefined,
   };
 }

@@ -3,6 +3,7 @@ import type { SqlDialectName } from '../sql-store.js';
 import { policyVersions } from './0001-policy-versions.js';
 import { credentialsAndAudit } from './0002-credentials-and-audit.js';
 import { governance } from './0003-governance.js';
+import { approvals } from './0004-approvals.js';
 
 /** Every migration in order. Names are never changed once released: the database records them. */
 export function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -10,5 +11,6 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0001-policy-versions': policyVersions(dialect),
     '0002-credentials-and-audit': credentialsAndAudit(),
     '0003-governance': governance(dialect),
+    '0004-approvals': approvals(),
   };
 }
