@@ -7,6 +7,7 @@ import type { GatewayMetrics } from '../../ops/gateway-metrics.js';
 import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
 import type { RequestContext } from '../../pipeline/request-context.js';
 import { denyOrMonitor } from '../authorize/authorize-filter.js';
+import { LimitCache } from './limit-cache.js';
 import type { LimitCheck, LimitResult, LimiterBackend, QuotaCheck } from './limiter.js';
 import type { UpstreamHealth } from './upstream-health.js';
 
@@ -19,6 +20,8 @@ export interface LimitUsage {
   /** Per check, the window in seconds the RateLimit-Policy header announces. */
   readonly windows: readonly number[];
   readonly quotas: readonly number[];
+  /** The `RateLimit-Policy` header: every limit's quota and window. */
+  readonly policy: string;
   readonly result: LimitResult;
   /**
    * Quota charges made only once the call went through: records read (known from the answer),
@@ -39,6 +42,7 @@ export interface LimitFilter extends Filter {
  */
 export function limitFilter(options: { readonly limiter: LimiterBackend; readonly health: UpstreamHealth; readonly globalMonitor: boolean; readonly metrics: GatewayMetrics; readonly region: string | undefined }): LimitFilter {
   const { limiter, health, metrics } = options;
+  const cache = new LimitCache();
 
   function decided(ctx: RequestContext, usage: LimitUsage, monitored: boolean): Verdict {
     ctx.limits = usage;
@@ -51,7 +55,7 @@ export function limitFilter(options: { readonly limiter: LimiterBackend; readonl
       return refuse(ctx, monitored, 'WARDEN_RATE_LIMIT_UNAVAILABLE', 'the shared rate limiter cannot be reached and this limit does not let calls through without it', { 'retry-after': '1' });
     }
     const retryAfter = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
-    const headers = { 'retry-after': retryAfter, 'ratelimit-policy': policyHeader(usage), ratelimit: `"${usage.names[result.refusedBy]}";r=0;t=${retryAfter}` };
+    const headers = { 'retry-after': retryAfter, 'ratelimit-policy': usage.policy, ratelimit: `"${usage.names[result.refusedBy]}";r=0;t=${retryAfter}` };
     metrics.limitRefusal(api, check.kind);
     if (check.kind === 'rate') return refuse(ctx, monitored, 'WARDEN_RATE_LIMITED', `rate limit of ${ctx.decision!.api}.${ctx.decision!.operation} reached; retry in ${retryAfter} s`, headers);
     return refuse(ctx, monitored, 'WARDEN_QUOTA_EXCEEDED', `quota of ${ctx.decision!.api}.${ctx.decision!.operation} used up for this ${check.windowMs >= 86_400_000 ? 'day (UTC)' : 'hour'}; it resets in ${retryAfter} s`, headers);
@@ -74,11 +78,11 @@ export function limitFilter(options: { readonly limiter: LimiterBackend; readonl
       const obligations = decision.obligations!;
       const scoped = agent.access.apiLimits.size === 0 ? undefined : agent.access.apiLimits.get(api.name);
       if (obligations.rateLimit === undefined && obligations.quotas.length === 0 && scoped === undefined) return CONTINUE;
-      const usage = checksOf(ctx, obligations, scoped, options.region);
+      const usage = checksOf(ctx, cache, obligations, scoped, options.region);
       if (typeof usage === 'string') return refuse(ctx, monitored, 'WARDEN_AUTHZ_PARAM_VIOLATION', usage, undefined);
       const result = limiter.take(usage.checks, ctx.time);
-      if (result instanceof Promise) return result.then((answer) => decided(ctx, { ...usage, result: answer }, monitored));
-      return decided(ctx, { ...usage, result }, monitored);
+      if (result instanceof Promise) return result.then((answer) => decided(ctx, withResult(usage, answer), monitored));
+      return decided(ctx, withResult(usage, result), monitored);
     },
     onComplete(ctx) {
       const operation = ctx.route?.operation;
@@ -101,8 +105,8 @@ export function limitFilter(options: { readonly limiter: LimiterBackend; readonl
 }
 
 /** The checks of one call, or why a quota cannot count it. */
-function checksOf(ctx: RequestContext, obligations: GrantObligations, scoped: readonly { readonly bucket: string; readonly rate: NonNullable<GrantObligations['rateLimit']> }[] | undefined, region: string | undefined): Omit<LimitUsage, 'result'> | string {
-  const agent = ctx.agent!.name;
+function checksOf(ctx: RequestContext, cache: LimitCache, obligations: GrantObligations, scoped: readonly { readonly bucket: string; readonly rate: NonNullable<GrantObligations['rateLimit']> }[] | undefined, region: string | undefined): Omit<LimitUsage, 'result'> | string {
+  const agent = ctx.agent!;
   const checks: LimitCheck[] = [];
   const names: string[] = [];
   const buckets: string[] = [];
@@ -111,7 +115,7 @@ function checksOf(ctx: RequestContext, obligations: GrantObligations, scoped: re
   const later: QuotaCheck[] = [];
   const rate = obligations.rateLimit;
   if (rate !== undefined) {
-    checks.push({ kind: 'rate', key: `${agent}|${obligations.bucket}`, emissionMs: rate.emissionMs, burst: rate.burst, failClosed: rate.failClosed });
+    checks.push({ kind: 'rate', key: cache.key(agent, obligations.bucket), emissionMs: rate.emissionMs, burst: rate.burst, failClosed: rate.failClosed });
     names.push('rate');
     buckets.push(obligations.bucket);
     windows.push(rate.periodMs / 1000);
@@ -120,7 +124,7 @@ function checksOf(ctx: RequestContext, obligations: GrantObligations, scoped: re
   if (scoped !== undefined) {
     for (let i = 0; i < scoped.length; i++) {
       const limit = scoped[i]!;
-      checks.push({ kind: 'rate', key: `${agent}|${limit.bucket}`, emissionMs: limit.rate.emissionMs, burst: limit.rate.burst, failClosed: limit.rate.failClosed });
+      checks.push({ kind: 'rate', key: cache.key(agent, limit.bucket), emissionMs: limit.rate.emissionMs, burst: limit.rate.burst, failClosed: limit.rate.failClosed });
       names.push(`api-${i + 1}`);
       buckets.push(limit.bucket);
       windows.push(limit.rate.periodMs / 1000);
@@ -134,7 +138,7 @@ function checksOf(ctx: RequestContext, obligations: GrantObligations, scoped: re
       if (!quotaApplies(quota, input)) continue;
       const cost = quotaCost(quota, input);
       if (typeof cost !== 'number') return cost.error;
-      const key = `${agent}|${quota.bucket}`;
+      const key = cache.key(agent, quota.bucket);
       // Step-up: peek now, charge once the approved call went through (held calls are not business events).
       const deferred = obligations.stepUp || quota.count === 'records';
       checks.push({ kind: 'quota', key, limit: quota.limit, windowMs: quota.windowMs, cost: deferred ? 0 : cost, failClosed: quota.failClosed });
@@ -145,13 +149,21 @@ function checksOf(ctx: RequestContext, obligations: GrantObligations, scoped: re
       quotas.push(quota.limit);
     }
   }
-  return { checks, names, buckets, windows, quotas, later };
+  const build = () => policyHeader(names, quotas, windows);
+  // Every limit of the grant counted: the header is the grant's own, the same for each call.
+  const policy = scoped === undefined && checks.length === (rate === undefined ? 0 : 1) + obligations.quotas.length ? cache.policy(obligations, build) : build();
+  return { checks, names, buckets, windows, quotas, policy, later };
+}
+
+/** The usage with the limiter's answer; spelled out because an object spread here cost more than the limiter itself. */
+function withResult(usage: Omit<LimitUsage, 'result'>, result: LimitResult): LimitUsage {
+  return { checks: usage.checks, names: usage.names, buckets: usage.buckets, windows: usage.windows, quotas: usage.quotas, policy: usage.policy, result, later: usage.later };
 }
 
 /** `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers): each limit's quota and window in seconds. */
-function policyHeader(usage: LimitUsage): string {
+function policyHeader(names: readonly string[], quotas: readonly number[], windows: readonly number[]): string {
   let header = '';
-  for (let i = 0; i < usage.checks.length; i++) header += `${i === 0 ? '' : ', '}"${usage.names[i]}";q=${usage.quotas[i]};w=${usage.windows[i]}`;
+  for (let i = 0; i < names.length; i++) header += `${i === 0 ? '' : ', '}"${names[i]}";q=${quotas[i]};w=${windows[i]}`;
   return header;
 }
 
@@ -161,7 +173,7 @@ export function rateLimitHeaders(usage: LimitUsage): Record<string, string> {
   for (let i = 0; i < usage.checks.length; i++) {
     current += `${i === 0 ? '' : ', '}"${usage.names[i]}";r=${Math.floor(usage.result.remaining[i]!)};t=${Math.ceil(usage.result.resetMs[i]! / 1000)}`;
   }
-  return { 'ratelimit-policy': policyHeader(usage), ratelimit: current };
+  return { 'ratelimit-policy': usage.policy, ratelimit: current };
 }
 
 /** The audit record's `limits`: the limit with the least left (the one that refused, if any). */

@@ -11,7 +11,8 @@ const SWEEP_EVERY_MS = 10_000;
  */
 export class MemoryLimiter implements LimiterBackend {
   readonly name = 'memory';
-  readonly #tats = new Map<string, number>();
+  /** Rate key → its TAT, in a cell updated in place (no new entry per call). */
+  readonly #tats = new Map<string, { tat: number }>();
   /** Quota key → its current window and the units used in it. */
   readonly #windows = new Map<string, { start: number; end: number; used: number }>();
   readonly #sweeper: NodeJS.Timeout;
@@ -32,7 +33,7 @@ export class MemoryLimiter implements LimiterBackend {
     for (let i = 0; i < checks.length; i++) {
       const check = checks[i]!;
       if (check.kind === 'rate') {
-        const step = gcraStep(this.#tats.get(check.key), now, check.emissionMs, check.burst);
+        const step = gcraStep(this.#tats.get(check.key)?.tat, now, check.emissionMs, check.burst);
         if (!step.allowed) return refused(checks, i, step.retryAfterMs, step.resetMs);
         tats[i] = step.tat;
         remaining[i] = step.remaining;
@@ -48,7 +49,11 @@ export class MemoryLimiter implements LimiterBackend {
     }
     for (let i = 0; i < checks.length; i++) {
       const check = checks[i]!;
-      if (check.kind === 'rate') this.#tats.set(check.key, tats[i]!);
+      if (check.kind === 'rate') {
+        const cell = this.#tats.get(check.key);
+        if (cell === undefined) this.#tats.set(check.key, { tat: tats[i]! });
+        else cell.tat = tats[i]!;
+      }
       else if (check.cost > 0) this.#charge(check, now);
     }
     return { allowed: true, refusedBy: -1, retryAfterMs: 0, remaining, resetMs, fallback: false, unavailable: false };
@@ -60,7 +65,7 @@ export class MemoryLimiter implements LimiterBackend {
 
   /** Drops full buckets and ended windows; runs on its own every 10 s. */
   sweep(now: number): void {
-    for (const [key, tat] of this.#tats) if (tat <= now) this.#tats.delete(key);
+    for (const [key, cell] of this.#tats) if (cell.tat <= now) this.#tats.delete(key);
     for (const [key, window] of this.#windows) if (window.end <= now) this.#windows.delete(key);
   }
 
