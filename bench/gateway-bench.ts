@@ -31,6 +31,8 @@ Options:
   --warmup <s>       unmeasured seconds per proxy before the rounds (default 5)
   --baseline <how>   how the bare proxy streams answers: streamed (by hand, as Warden does;
                      the default) or pipeline (stream.pipeline, the idiomatic and slower way)
+  --limits           give Warden's grant a rate limit and a quota (never reached), so every
+                     call runs the in-memory limiter and answers with RateLimit headers
   --profile <dir>    run both proxies under node --cpu-prof, profiles written to <dir> at the end
   --json             print the results as JSON instead of a table
   -h, --help         show this help
@@ -43,6 +45,7 @@ interface Options {
   readonly warmup: number;
   readonly profile: string | undefined;
   readonly baseline: 'streamed' | 'pipeline';
+  readonly limits: boolean;
   readonly json: boolean;
 }
 
@@ -69,6 +72,7 @@ function options(): Options {
       warmup: { type: 'string', default: '5' },
       profile: { type: 'string' },
       baseline: { type: 'string', default: 'streamed' },
+      limits: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -96,6 +100,7 @@ function options(): Options {
     connections: positive('connections', values.connections, true, 1),
     warmup: positive('warmup', values.warmup, true, 0),
     profile: values.profile,
+    limits: values.limits,
     json: values.json,
   };
 }
@@ -110,18 +115,20 @@ const cpuUs = (sample: CpuSample) => sample.userUs + sample.systemUs;
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** One request through a proxy, to prove the scenario is what it claims before loading it. */
-async function probe(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+async function probe(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Headers }> {
   const response = await fetch(url, { headers });
-  return { status: response.status, body: await response.text() };
+  return { status: response.status, body: await response.text(), headers: response.headers };
 }
 
-async function sanityCheck(bare: Child<ProxyReady>, warden: Child<ProxyReady>, authorization: string, upstreamBody: string): Promise<void> {
+async function sanityCheck(bare: Child<ProxyReady>, warden: Child<ProxyReady>, authorization: string, upstreamBody: string, limits: boolean): Promise<void> {
   const failures: string[] = [];
   const expect = (what: string, actual: { status: number; body: string }, status: number, body?: (text: string) => boolean) => {
     if (actual.status !== status || (body !== undefined && !body(actual.body))) failures.push(`${what}: expected ${status}, got ${actual.status} ${actual.body.slice(0, 200)}`);
   };
   expect('bare proxy, benchmarked call', await probe(bare.ready.url + ALLOWED_PATH, { authorization }), 200, (text) => text === upstreamBody);
-  expect('Warden, benchmarked call', await probe(warden.ready.url + ALLOWED_PATH, { authorization }), 200, (text) => text === upstreamBody);
+  const benchmarked = await probe(warden.ready.url + ALLOWED_PATH, { authorization });
+  expect('Warden, benchmarked call', benchmarked, 200, (text) => text === upstreamBody);
+  if (limits && benchmarked.headers.get('ratelimit-policy') === null) failures.push('Warden with --limits: the benchmarked call carries no RateLimit-Policy header, so no limit ran');
   expect('Warden, no API key', await probe(warden.ready.url + ALLOWED_PATH), 401);
   expect('Warden, region outside the grant', await probe(warden.ready.url + DENIED_PATH, { authorization }), 403, (text) => text.includes('WARDEN_AUTHZ_'));
   const audit = await warden.call<{ records: number; recent: { outcome: string; reason: string; status: number }[] }>('audit');
@@ -142,17 +149,17 @@ async function main(): Promise<void> {
     children.push(upstream);
     const [bare, warden, loader] = await Promise.all([
       Child.start<ProxyReady>('bare proxy', file('bare-proxy.js'), { args: [upstream.ready.url, opts.baseline], execArgv }),
-      Child.start<ProxyReady>('warden', file('warden-proxy.js'), { args: [upstream.ready.url], execArgv }),
+      Child.start<ProxyReady>('warden', file('warden-proxy.js'), { args: [upstream.ready.url, ...(opts.limits ? ['--limits'] : [])], execArgv }),
       Child.start<unknown>('load generator', file('load.js')),
     ]);
     children.push(bare, warden, loader);
     const proxies: Record<ProxyName, Child<ProxyReady>> = { bare, warden };
     const authorization = `Bearer ${warden.ready.apiKey!}`;
     const upstreamBody = (await probe(upstream.ready.url + ALLOWED_PATH)).body;
-    await sanityCheck(bare, warden, authorization, upstreamBody);
+    await sanityCheck(bare, warden, authorization, upstreamBody, opts.limits);
 
     const cpus = os.cpus();
-    log(`gateway benchmark: ${opts.rounds} rounds × ${opts.duration} s per proxy, alternating, ${opts.connections} connections, warm-up ${opts.warmup} s, bare proxy ${opts.baseline}`);
+    log(`gateway benchmark: ${opts.rounds} rounds × ${opts.duration} s per proxy, alternating, ${opts.connections} connections, warm-up ${opts.warmup} s, bare proxy ${opts.baseline}${opts.limits ? ', Warden with a rate limit and a quota' : ''}`);
     log(`Node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}); processes: upstream ${upstream.pid}, bare ${bare.pid}, warden ${warden.pid}, load ${loader.pid}`);
     log(`request: GET ${ALLOWED_PATH} with a Warden API key (the bare proxy gets the same bytes)`);
 

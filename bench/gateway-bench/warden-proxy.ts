@@ -3,7 +3,7 @@
  * one route. An agent identified by a Warden API key, a grant whose parameter conditions are
  * checked on every call (a path parameter pattern and a query parameter enum), Warden's
  * upstream credential injected, buffered audit and usage counting on: the all-in-one runtime
- * of `warden start` (gateway and control plane) over an SQLite store in a temp folder. Usage (forked): warden-proxy.js <upstream URL>
+ * of `warden start` (gateway and control plane) over an SQLite store in a temp folder. Usage (forked): warden-proxy.js <upstream URL> [--limits]
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -52,7 +52,7 @@ spec:
       params:
         itemId: { pattern: "[0-9]{1,9}" }
         region: { enum: [eu, us] }
-`,
+\${LIMITS}`,
   'agent.yaml': `
 apiVersion: warden.dev/v1
 kind: Agent
@@ -70,11 +70,13 @@ spec:
 
 async function main(): Promise<void> {
   const upstream = process.argv[2];
-  if (upstream === undefined) throw new Error('usage: warden-proxy.js <upstream URL>');
+  if (upstream === undefined) throw new Error('usage: warden-proxy.js <upstream URL> [--limits]');
+  // --limits: the grant gets a rate limit and a quota no run reaches, so each call pays for both checks.
+  const limits = process.argv.includes('--limits') ? '      rateLimit: 1000000/s\n      quotas: [{ limit: 1000000000, per: hour }]\n' : '';
   const directory = await mkdtemp(path.join(os.tmpdir(), 'warden-gateway-bench-'));
   const manifestDir = path.join(directory, 'manifests');
   await mkdir(manifestDir);
-  for (const [name, text] of Object.entries(MANIFESTS)) await writeFile(path.join(manifestDir, name), text.replaceAll('${UPSTREAM}', upstream));
+  for (const [name, text] of Object.entries(MANIFESTS)) await writeFile(path.join(manifestDir, name), text.replaceAll('${UPSTREAM}', upstream).replaceAll('${LIMITS}', limits));
   let key = '';
   // What `warden start` runs: gateway, control plane and admin API, buffered audit (50 ms
   // flushes) with usage counting, on loopback and free ports.
