@@ -243,13 +243,17 @@ describe('warden demo (npm start)', () => {
     expect(out).toContain('→ 200 state active');
     expect(out).toMatch(/→ 201 pending: ar_[0-9a-f]{16} waits for security, risk (low|medium|high) \(\d+\)/);
     expect(out).toMatch(/→ 200 granted until \S+; then \$GW\/crm\/customers\?q=martin → 200, \d+ customer\(s\)/);
-    expect(out).toContain('11 new records');
+    // Step-up: held, approved by the officer, let through once; then a rate limit with its headers.
+    expect(out).toMatch(/→ 202 WARDEN_STEP_UP_PENDING: approval (apr_[0-9a-f]{16}), poll \/\.warden\/approvals\/\1/);
+    expect(out).toMatch(/→ 200 approved by security\.officer@example\.com; the call → 200; sent again → 409 WARDEN_STEP_UP_USED/);
+    expect(out).toMatch(/→ 429 WARDEN_RATE_LIMITED, Retry-After \d+ s \(the six answered 201 201 201 201 201 429\)\n     RateLimit-Policy: "rate";q=5;w=60, "quota-1";q=500;w=86400/);
+    expect(out).toContain('20 new records');
     // The audit file has one record per gateway call and none of the secrets the demo printed.
     const key = /export SUPPORT_KEY=(\S+)/.exec(out)![1]!;
     const token = /export ANALYST_TOKEN=(\S+)/.exec(out)![1]!;
     const adminToken = /ADMIN_TOKEN=(wda_\S+)/.exec(out)![1]!;
     const records = (await readFile(path.join(data, 'demo', 'audit.jsonl'), 'utf8')).trimEnd().split('\n');
-    expect(records).toHaveLength(11);
+    expect(records).toHaveLength(20);
     for (const record of records) {
       expect(record).not.toContain(key);
       expect(record).not.toContain(token.split('.')[2]);

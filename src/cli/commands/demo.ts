@@ -26,6 +26,7 @@ const UPSTREAM_SECRETS: readonly { api: DemoApi; env: string; header: string; sc
 
 interface Call {
   readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
   readonly body: string;
 }
 
@@ -225,6 +226,29 @@ async function walkthrough(gateway: string, admin: string, runtime: GatewayRunti
     `${String(parse(call.body).status)} until ${String(parse(call.body).grantExpiresAt)}; then $GW/crm/customers?q=martin → ${searched.status}, ${String(parse(searched.body).total)} customer(s)`,
   ]);
 
+  const contact = { phone: '+49 30 5550 1001' };
+  const writer = { ...support, 'content-type': 'application/json' };
+  call = await viaGateway('PATCH', '/crm/customers/C-1001', writer, contact);
+  const approval = (parse(call.body).approval ?? {}) as Record<string, unknown>;
+  show('Changing a customer\'s phone needs a person\'s approval (stepUp): the call is held, not forwarded', 'curl -X PATCH $GW/crm/customers/C-1001 … -d \'{"phone":"+49 30 5550 1001"}\'', call, [
+    `${String(parse(call.body).code)}: approval ${String(approval.id)}, poll ${String(approval.poll)}`,
+  ]);
+  call = await request(admin, 'POST', `/approvals/${String(approval.id)}/approve`, officer, { reason: 'demo: customer confirmed the new number on the phone' });
+  const approved = await viaGateway('PATCH', '/crm/customers/C-1001', { ...writer, 'warden-approval': String(approval.id) }, contact);
+  const replayed = await viaGateway('PATCH', '/crm/customers/C-1001', { ...writer, 'warden-approval': String(approval.id) }, contact);
+  show('The officer approves it; the same call with Warden-Approval goes through once, a replay does not', `curl -X POST $ADMIN/approvals/${String(approval.id)}/approve …; then the PATCH again with -H "Warden-Approval: ${String(approval.id)}"`, call, [
+    `${String(parse(call.body).status)} by ${String(parse(call.body).decidedBy)}; the call → ${approved.status}; sent again → ${replayed.status} ${String(parse(replayed.body).code)}`,
+  ]);
+
+  // small-refunds allows 5 a minute per agent.
+  const refunds: Call[] = [];
+  for (let index = 0; index < 6; index++) refunds.push(await viaGateway('POST', '/payments/refunds', writer, { orderId: 'O-5021', amount: 1, currency: 'EUR' }));
+  const limited = refunds.at(-1)!;
+  show('Six small refunds in a row: the grant allows 5 a minute per agent', 'for i in 1 2 3 4 5 6; do curl -X POST $GW/payments/refunds … -d \'{"orderId":"O-5021","amount":1,"currency":"EUR"}\'; done', limited, [
+    `${String(parse(limited.body).code)}, Retry-After ${String(limited.headers['retry-after'])} s (the six answered ${refunds.map((refund) => refund.status).join(' ')})`,
+    `RateLimit-Policy: ${String(limited.headers['ratelimit-policy'])}`,
+  ]);
+
   const events = await waitForAudit(runtime, before, gatewayCalls);
   const last = events[events.length - 1];
   printLines([
@@ -259,7 +283,7 @@ function request(base: string, method: string, target: string, headers: Record<s
     const req = http.request({ host: url.hostname, port: url.port, method, path: target, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
     req.on('error', reject);
