@@ -94,6 +94,14 @@ afterAll(async () => {
   await h?.close();
 });
 
+
+/** Asks for approval as the gateway does; every call in these tests is put before a person. */
+async function ask(sink: AgentApprovals, call: HeldCall) {
+  const asked = await sink.request(call);
+  if ('refused' in asked) throw new Error(`not put before a person: ${asked.detail}`);
+  return asked;
+}
+
 describe('warden approvals', () => {
   it('prints --help for every command and is listed by the program', async () => {
     for (const command of [['approvals'], ['approvals', 'list'], ['approvals', 'show'], ['approvals', 'approve'], ['approvals', 'deny']]) {
@@ -108,9 +116,9 @@ describe('warden approvals', () => {
   });
 
   it('lists, shows, approves and denies held calls as the right people', async () => {
-    const mine = await sink.request(held('pay-bot', { customerId: 'C-1001', address: 'Hauptstraße 1 \u001b[2J', vip: true }));
-    const other = await sink.request(held('pay-bot', { customerId: 'C-1002' }));
-    const theirs = await sink.request(held('peer-bot', { customerId: 'C-2001' }));
+    const mine = await ask(sink, held('pay-bot', { customerId: 'C-1001', address: 'Hauptstraße 1 \u001b[2J', vip: true }));
+    const other = await ask(sink, held('pay-bot', { customerId: 'C-1002' }));
+    const theirs = await ask(sink, held('peer-bot', { customerId: 'C-2001' }));
 
     const listed = await ok('sam', 'approvals', 'list', '--status', 'pending');
     expect(listed.stdout).toMatch(/^ID +AGENT +OPERATION +STATUS +REQUESTED +EXPIRES +DECIDED BY +CALL$/m);

@@ -38,6 +38,13 @@ export interface ApprovalTicket {
   readonly reason?: string;
 }
 
+/** Why a call was not put before a person at all (too many of the agent's calls wait already). */
+export interface StepUpRefusal {
+  readonly refused: true;
+  readonly code: ErrorCode;
+  readonly detail: string;
+}
+
 export type RedeemResult =
   | { readonly ok: true; readonly id: string; readonly approvedBy: string }
   | { readonly ok: false; readonly code: ErrorCode; readonly detail: string; readonly ticket?: ApprovalTicket };
@@ -50,9 +57,10 @@ export interface ApprovalSink {
   /**
    * Asks for approval of a call. If this agent already has an open approval for exactly this
    * call (pending, or approved and not used), that one is returned instead of a new one, so a
-   * retrying agent does not flood the approvers.
+   * retrying agent does not flood the approvers. Refused (WARDEN_STEP_UP_TOO_MANY) when the
+   * agent has as many other calls waiting as it may.
    */
-  request(call: StepUpCall): Promise<ApprovalTicket>;
+  request(call: StepUpCall): Promise<ApprovalTicket | StepUpRefusal>;
   /**
    * Lets one call through on an approved approval, exactly once: atomically marks it used.
    * Refuses with WARDEN_STEP_UP_PENDING (ticket set), _DENIED, _EXPIRED, _MISMATCH (another

@@ -186,6 +186,11 @@ export const ERROR_CODES = {
     meaning: 'The approval was already used: each approval lets exactly one call through.',
     next: 'Send the call again without `Warden-Approval` to ask for a new approval.',
   },
+  WARDEN_STEP_UP_TOO_MANY: {
+    status: 429,
+    meaning: 'The agent has as many calls waiting for approval as `stepUp.maxPendingPerAgent` allows; this one was not put before a person.',
+    next: 'Wait until the waiting calls are decided or expire (poll them at `/.warden/approvals/{id}`), then send the call again.',
+  },
   WARDEN_STEP_UP_INVALID: {
     status: 403,
     meaning: 'The `Warden-Approval` header names no approval of this agent.',

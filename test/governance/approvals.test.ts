@@ -36,6 +36,14 @@ function sign(raw: string, t: number, secret = CALLBACK_SECRET): string {
   return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${raw}`).digest('hex')}`;
 }
 
+
+/** Asks for approval as the gateway does; every call in these tests is put before a person. */
+async function ask(sink: AgentApprovals, call: HeldCall) {
+  const asked = await sink.request(call);
+  if ('refused' in asked) throw new Error(`not put before a person: ${asked.detail}`);
+  return asked;
+}
+
 describe('step-up approvals: held calls decided by people, used exactly once', () => {
   let h: GovernanceHarness;
   let receiver: WebhookReceiver;
@@ -77,17 +85,17 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
   it('holds a call once per agent and call, tells the owner and security how to decide, and logs the request', async () => {
     const before = h.clock.now().getTime();
     const held = call('pay-bot');
-    const ticket = await sink.request(held);
+    const ticket = await ask(sink, held);
     expect(ticket).toEqual({ id: expect.stringMatching(/^apr_[0-9a-f]{16}$/), status: 'pending', expiresAt: expect.any(String) });
     expect(Date.parse(ticket.expiresAt) - before).toBeGreaterThanOrEqual(PENDING_S * 1000);
     expect(Date.parse(ticket.expiresAt) - before).toBeLessThan(PENDING_S * 1000 + 5000);
 
     // The agent retries the same call: the same approval, no second notification.
-    expect(await sink.request({ ...held, requestId: 'req-retry' })).toEqual(ticket);
+    expect(await ask(sink, { ...held, requestId: 'req-retry' })).toEqual(ticket);
     // Other parameters, or another agent with the same call: approvals of their own.
-    const other = await sink.request(call('pay-bot', { customerId: 'C-2002' }));
+    const other = await ask(sink, call('pay-bot', { customerId: 'C-2002' }));
     expect(other.id).not.toBe(ticket.id);
-    const peers = await sink.request({ ...held, agent: 'peer-bot' });
+    const peers = await ask(sink, { ...held, agent: 'peer-bot' });
     expect(peers.id).not.toBe(ticket.id);
 
     const hook = await receiver.waitFor((candidate) => candidate.body?.type === 'approval.requested' && candidate.body.data?.approval === ticket.id);
@@ -118,8 +126,8 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
   });
 
   it('shows approvals to security, auditors and the agent\'s owner only', async () => {
-    const mine = await sink.request(call('pay-bot', { customerId: 'C-3003' }));
-    const theirs = await sink.request(call('peer-bot', { customerId: 'C-3003' }));
+    const mine = await ask(sink, call('pay-bot', { customerId: 'C-3003' }));
+    const theirs = await ask(sink, call('peer-bot', { customerId: 'C-3003' }));
 
     const all = await h.as('sam').get('/approvals?status=pending');
     expect(all.status).toBe(200);
@@ -158,7 +166,7 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
   });
 
   it('is decided by security, an admin or the agent\'s owner, with a reason; others are refused and logged', async () => {
-    const ticket = await sink.request(call('pay-bot', { customerId: 'C-4004' }));
+    const ticket = await ask(sink, call('pay-bot', { customerId: 'C-4004' }));
     const path = `/approvals/${ticket.id}`;
 
     expect((await h.as('alice').post(`${path}/approve`, {})).status).toBe(400);
@@ -193,15 +201,15 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
     expect(hook.body).toMatchObject({ recipients: ['alice@example.com', 'security'], data: { status: 'approved', decidedBy: 'alice@example.com', via: 'admin' } });
 
     // Security and admins decide too.
-    const second = await sink.request(call('peer-bot', { customerId: 'C-4004' }));
+    const second = await ask(sink, call('peer-bot', { customerId: 'C-4004' }));
     expect((await h.as('ada').post(`/approvals/${second.id}/deny`, because('not during the freeze'))).body).toMatchObject({ status: 'denied', decidedBy: 'ada@example.com' });
-    const third = await sink.request(call('peer-bot', { customerId: 'C-4005' }));
+    const third = await ask(sink, call('peer-bot', { customerId: 'C-4005' }));
     expect((await h.as('sam').post(`/approvals/${third.id}/approve`, because('verified with the customer'))).body).toMatchObject({ status: 'approved', decidedBy: 'sam@example.com' });
   });
 
   it('lets the approved call through exactly once, for its own agent and its exact parameters', async () => {
     const held = call('pay-bot', { customerId: 'C-5005', note: 'new address' });
-    const ticket = await sink.request(held);
+    const ticket = await ask(sink, held);
     // Not yet decided.
     const early = await sink.redeem('pay-bot', ticket.id, held.fingerprint, 'req-early');
     expect(early).toMatchObject({ ok: false, code: 'WARDEN_STEP_UP_PENDING', ticket: { id: ticket.id, status: 'pending' } });
@@ -225,7 +233,7 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
     const shown = await h.as('sam').get(`/approvals/${ticket.id}`);
     expect(shown.body).toMatchObject({ status: 'used', usedRequestId: 'req-used', decidedBy: 'sam@example.com' });
     // The same call sent afresh asks for a new approval.
-    expect((await sink.request(held)).id).not.toBe(ticket.id);
+    expect((await ask(sink, held)).id).not.toBe(ticket.id);
 
     const log = await h.adminEvents(`&target=approval/${ticket.id}`);
     expect(log.map((event: Json) => [event.action, event.actor, event.outcome])).toEqual([
@@ -241,7 +249,7 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
 
   it('lets exactly one of concurrent redeems through', async () => {
     const held = call('pay-bot', { customerId: 'C-6006' });
-    const ticket = await sink.request(held);
+    const ticket = await ask(sink, held);
     await h.as('sam').post(`/approvals/${ticket.id}/approve`, because('one refund'));
     const results = await Promise.all(Array.from({ length: 12 }, (_, index) => sink.redeem('pay-bot', ticket.id, held.fingerprint, `req-race-${index}`)));
     const passed = results.filter((result) => result.ok);
@@ -253,7 +261,7 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
 
   it('tells the agent of a denial and its reason, never who decided', async () => {
     const held = call('pay-bot', { customerId: 'C-7007' });
-    const ticket = await sink.request(held);
+    const ticket = await ask(sink, held);
     expect((await h.as('sam').post(`/approvals/${ticket.id}/deny`, because('this customer is under a legal hold'))).body.status).toBe('denied');
     const denied = await sink.redeem('pay-bot', ticket.id, held.fingerprint, 'req-denied');
     expect(denied).toMatchObject({ ok: false, code: 'WARDEN_STEP_UP_DENIED', ticket: { id: ticket.id, status: 'denied', reason: 'this customer is under a legal hold' } });
@@ -269,14 +277,14 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
     // Another agent's approval is unknown to it.
     expect(await sink.get('peer-bot', ticket.id)).toEqual({ ok: false, code: 'WARDEN_ROUTE_NOT_FOUND', detail: `no approval has the id ${ticket.id}` });
     // A denial is final; asking again makes a new approval.
-    expect((await sink.request(held)).id).not.toBe(ticket.id);
+    expect((await ask(sink, held)).id).not.toBe(ticket.id);
   });
 
   it('expires undecided after pendingSeconds and unused after useWithinSeconds, by the clock, before any job runs', async () => {
     const held = call('pay-bot', { customerId: 'C-8008' });
-    const ticket = await sink.request(held);
+    const ticket = await ask(sink, held);
     const approvedHeld = call('pay-bot', { customerId: 'C-8009' });
-    const approved = await sink.request(approvedHeld);
+    const approved = await ask(sink, approvedHeld);
     await h.as('sam').post(`/approvals/${approved.id}/approve`, because('approved, then forgotten'));
 
     h.clock.advance((USE_WITHIN_S + 1) * 1000);
@@ -296,7 +304,7 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
     expect(late.body.detail).toMatch(/expired undecided/);
     expect(await sink.redeem('pay-bot', ticket.id, held.fingerprint, 'req-expired')).toMatchObject({ ok: false, code: 'WARDEN_STEP_UP_EXPIRED', detail: expect.stringContaining('not decided') });
     // The agent asks again: a new approval.
-    expect((await sink.request({ ...held, requestId: 'req-again' })).id).not.toBe(ticket.id);
+    expect((await ask(sink, { ...held, requestId: 'req-again' })).id).not.toBe(ticket.id);
 
     // The jobs mark them in the store, once.
     expect(h.rows('select status from approvals where id = ?', ticket.id)).toEqual([{ status: 'pending' }]);
@@ -311,7 +319,7 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
 
   it('wakes a waiting call as soon as the approval is decided, and gives up after the wait', async () => {
     const held = call('pay-bot', { customerId: 'C-9009' });
-    const ticket = await sink.request(held);
+    const ticket = await ask(sink, held);
     const started = Date.now();
     const waiting = sink.wait('pay-bot', ticket.id, 4000);
     await sleep(100);
@@ -321,7 +329,7 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
     expect(Date.now() - started).toBeLessThan(1000);
 
     // Undecided: it returns pending when the wait is over.
-    const other = await sink.request(call('pay-bot', { customerId: 'C-9010' }));
+    const other = await ask(sink, call('pay-bot', { customerId: 'C-9010' }));
     const waitedFrom = Date.now();
     expect(await sink.wait('pay-bot', other.id, 300)).toMatchObject({ id: other.id, status: 'pending' });
     expect(Date.now() - waitedFrom).toBeGreaterThanOrEqual(290);
@@ -337,8 +345,8 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
 
   it('refuses to approve a call of an agent the gateway no longer lets call; a denial still works', async () => {
     await activeAgent(h, 'paused-bot', { owner: 'alice', roles: ['support-reader'] });
-    const ticket = await sink.request(call('paused-bot'));
-    const second = await sink.request(call('paused-bot', { customerId: 'C-1002' }));
+    const ticket = await ask(sink, call('paused-bot'));
+    const second = await ask(sink, call('paused-bot', { customerId: 'C-1002' }));
     expect((await h.as('sam').post('/agents/paused-bot/actions/suspend', because('odd behaviour'))).status).toBe(200);
     const refused = await h.as('sam').post(`/approvals/${ticket.id}/approve`, because('looks fine'));
     expect(refused.status).toBe(409);
@@ -350,7 +358,7 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
     const body = (id: string, decision: 'approve' | 'deny', approver: string, reason = 'decided in #payments-approvals') => JSON.stringify({ id, decision, approver, reason });
 
     it('decide as the named person, recorded as via callback', async () => {
-      const ticket = await sink.request(call('pay-bot', { customerId: 'C-1111' }));
+      const ticket = await ask(sink, call('pay-bot', { customerId: 'C-1111' }));
       const raw = body(ticket.id, 'approve', 'sam@example.com');
       const answer = await callback(raw, sign(raw, nowSeconds()));
       expect(answer.status).toBe(200);
@@ -359,7 +367,7 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
       expect(event).toMatchObject({ actor: 'sam@example.com', roles: ['security'], action: 'approval.approve', outcome: 'ok', after: { status: 'approved', via: 'callback' } });
 
       // The agent's owner decides through the chat tool too, without an admin token of theirs being needed.
-      const other = await sink.request(call('pay-bot', { customerId: 'C-1112' }));
+      const other = await ask(sink, call('pay-bot', { customerId: 'C-1112' }));
       const denial = body(other.id, 'deny', 'Alice@Example.com', 'not this customer');
       const denied = await callback(denial, sign(denial, nowSeconds()));
       expect(denied.status).toBe(200);
@@ -367,7 +375,7 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
     });
 
     it('refuse a bad signature, a changed body, an old or future timestamp, a missing header: nothing changes', async () => {
-      const ticket = await sink.request(call('pay-bot', { customerId: 'C-2222' }));
+      const ticket = await ask(sink, call('pay-bot', { customerId: 'C-2222' }));
       const raw = body(ticket.id, 'approve', 'sam@example.com');
       const t = nowSeconds();
       const attempts: [string, string | undefined][] = [
@@ -396,7 +404,7 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
     });
 
     it('refuse an approver who may not decide, and log it as that person', async () => {
-      const ticket = await sink.request(call('pay-bot', { customerId: 'C-3333' }));
+      const ticket = await ask(sink, call('pay-bot', { customerId: 'C-3333' }));
       for (const approver of ['mallory@example.com', 'audrey@example.com', 'bob@example.com']) {
         const raw = body(ticket.id, 'approve', approver);
         const answer = await callback(raw, sign(raw, nowSeconds()));
@@ -426,7 +434,7 @@ describe('step-up approvals: held calls decided by people, used exactly once', (
     });
 
     it('change nothing when replayed: the decision is made already', async () => {
-      const ticket = await sink.request(call('pay-bot', { customerId: 'C-4444' }));
+      const ticket = await ask(sink, call('pay-bot', { customerId: 'C-4444' }));
       const raw = body(ticket.id, 'deny', 'sam@example.com', 'not without a ticket');
       const signature = sign(raw, nowSeconds());
       expect((await callback(raw, signature)).status).toBe(200);

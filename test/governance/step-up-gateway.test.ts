@@ -4,6 +4,7 @@ import { activeAgent, because, sleep, startGovernanceHarness, type GovernanceHar
 
 const PENDING_S = 600;
 const USE_WITHIN_S = 120;
+const MAX_PENDING = 5;
 
 /** updateCustomer needs a human for every call; reading does not. */
 const STEP_UP_ROLE = `apiVersion: warden.dev/v1
@@ -22,6 +23,7 @@ describe('step-up approval through the gateway', () => {
   let h: GovernanceHarness;
   let key: string;
   let otherKey: string;
+  let loopingKey: string;
 
   const update = (customer: string, body: unknown, headers: Record<string, string> = {}, as = key) =>
     h.agentCall(as, `/crm/customers/${customer}?notify=true`, { method: 'PATCH', body, headers });
@@ -36,10 +38,11 @@ describe('step-up approval through the gateway', () => {
   beforeAll(async () => {
     h = await startGovernanceHarness({
       manifests: { 'careful.yaml': STEP_UP_ROLE },
-      config: { stepUp: { pendingSeconds: PENDING_S, useWithinSeconds: USE_WITHIN_S, maxWaitSeconds: 5 } },
+      config: { stepUp: { pendingSeconds: PENDING_S, useWithinSeconds: USE_WITHIN_S, maxWaitSeconds: 5, maxPendingPerAgent: MAX_PENDING } },
     });
     ({ key } = await activeAgent(h, 'refund-bot', { owner: 'alice', roles: ['support-reader', 'careful-writer'] }));
     ({ key: otherKey } = await activeAgent(h, 'other-bot', { owner: 'bob', roles: ['support-reader', 'careful-writer'] }));
+    ({ key: loopingKey } = await activeAgent(h, 'looping-bot', { owner: 'bob', roles: ['support-reader', 'careful-writer'] }));
   });
 
   beforeEach(() => h.clock.reset());
@@ -160,5 +163,29 @@ describe('step-up approval through the gateway', () => {
     expect(answer.status).toBe(200);
     expect(upstreamUpdates('C-600')).toHaveLength(1);
     expect((await recordOf(answer.headers.get('x-request-id')!)).approval).toEqual({ id, approvedBy: 'sam@example.com' });
+  });
+
+  it('puts at most maxPendingPerAgent calls of one agent before people at once, however fast it asks', async () => {
+    // A looping (or hijacked) agent fires twelve different held calls at once.
+    const burst = await Promise.all(Array.from({ length: 12 }, (_, index) => update(`L-${index}`, { note: 'loop' }, {}, loopingKey)));
+    const held = burst.filter((answer) => answer.status === 202);
+    expect(held).toHaveLength(MAX_PENDING);
+    const refused = burst.filter((answer) => answer.status === 429);
+    expect(refused).toHaveLength(12 - MAX_PENDING);
+    expect(refused[0]!.body.code).toBe('WARDEN_STEP_UP_TOO_MANY');
+    expect(refused[0]!.body.detail).toContain(`at most ${MAX_PENDING}`);
+    const listed = await h.as('sam').get('/approvals?status=pending&agent=looping-bot');
+    expect(listed.body.approvals).toHaveLength(MAX_PENDING);
+
+    // A held call asked again still finds its own approval; once one is decided, a new call is held.
+    const first = held[0]!.body.approval.id as string;
+    const firstPath = listed.body.approvals.find((approval: { id: string }) => approval.id === first).path as string;
+    const firstCustomer = firstPath.split('/').at(-1)!;
+    expect((await update(firstCustomer, { note: 'loop' }, {}, loopingKey)).body.approval?.id).toBe(first);
+    expect((await h.as('sam').post(`/approvals/${first}/deny`, because('the agent is looping'))).status).toBe(200);
+    expect((await update('L-new', { note: 'loop' }, {}, loopingKey)).status).toBe(202);
+    expect((await update('L-newer', { note: 'loop' }, {}, loopingKey)).status).toBe(429);
+    // Other agents are not held back by it.
+    expect((await update('C-700', { note: 'fine' })).status).toBe(202);
   });
 });

@@ -10,13 +10,15 @@ interface Ticket {
   readonly reason?: string;
 }
 
+type Refusal = { readonly refused: true; readonly code: ErrorCode; readonly detail: string };
+
 type Redeemed = { readonly ok: true; readonly id: string; readonly approvedBy: string } | { readonly ok: false; readonly code: ErrorCode; readonly detail: string; readonly ticket?: Ticket };
 
 type Answer = { readonly ok: true; readonly status: number; readonly body: unknown } | { readonly ok: false; readonly code: ErrorCode; readonly detail: string };
 
 /** What the gateway calls for step-up approvals (the data plane's ApprovalSink). */
 export interface AgentApprovals {
-  request(call: HeldCall): Promise<Ticket>;
+  request(call: HeldCall): Promise<Ticket | Refusal>;
   redeem(agent: string, id: string, fingerprint: string, requestId: string): Promise<Redeemed>;
   wait(agent: string, id: string, ms: number): Promise<Ticket>;
   get(agent: string, id: string): Promise<Answer>;
@@ -30,7 +32,8 @@ export interface AgentApprovals {
 export function agentApprovals(approvals: ApprovalService): AgentApprovals {
   return {
     async request(call) {
-      return ticket(await approvals.request(call));
+      const asked = await approvals.request(call);
+      return 'refused' in asked ? asked : ticket(asked);
     },
     async redeem(agent, id, fingerprint, requestId) {
       const outcome = await approvals.use(agent, id, fingerprint, requestId);

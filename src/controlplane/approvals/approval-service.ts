@@ -14,26 +14,25 @@ export interface StepUpSettings {
   readonly useWithinSeconds: number;
   /** Longest a held call may wait for the decision (`Prefer: wait=N`). */
   readonly maxWaitSeconds: number;
+  /** Calls of one agent that may wait for a person at once. */
+  readonly maxPendingPerAgent: number;
 }
 
-export const DEFAULT_STEP_UP_SETTINGS: StepUpSettings = Object.freeze({ pendingSeconds: 900, useWithinSeconds: 300, maxWaitSeconds: 30 });
+export const DEFAULT_STEP_UP_SETTINGS: StepUpSettings = Object.freeze({ pendingSeconds: 900, useWithinSeconds: 300, maxWaitSeconds: 30, maxPendingPerAgent: 10 });
+
+/** A held call not put before anyone: the agent has too many waiting already. */
+export interface RequestRefusal {
+  readonly refused: true;
+  readonly code: ErrorCode;
+  readonly detail: string;
+}
 
 /**
- * A call held for approval, as the gateway describes it (the data plane's StepUpCall): the
- * agent it identified, exactly what would be forwarded, and what the approver is shown.
+ * A call held for approval, as the gateway describes it (the data plane's StepUpCall, which the
+ * control plane may not import): the agent it identified, exactly what would be forwarded, and
+ * what the approver is shown.
  */
-export interface HeldCall {
-  readonly agent: string;
-  readonly api: string;
-  readonly operation: string;
-  readonly method: string;
-  readonly path: string;
-  readonly query: string;
-  readonly parameters: Readonly<Record<string, unknown>>;
-  readonly fingerprint: string;
-  readonly context: Readonly<Record<string, string>> | undefined;
-  readonly requestId: string;
-}
+export type HeldCall = Pick<ApprovalRecord, 'agent' | 'api' | 'operation' | 'method' | 'path' | 'query' | 'parameters' | 'fingerprint' | 'context' | 'requestId'>;
 
 /** An approval as people see it on the admin API: the whole call and who decided what. */
 export interface ApprovalView {
@@ -98,6 +97,8 @@ const STORED_FOR: Readonly<Record<ApprovalStatus, readonly ApprovalStatus[]>> = 
  */
 export class ApprovalService {
   readonly #signals = new ApprovalSignals();
+  /** Per agent, the end of its last request: one agent's requests run one after another. */
+  readonly #asking = new Map<string, Promise<unknown>>();
   #closed = false;
 
   constructor(
@@ -107,10 +108,32 @@ export class ApprovalService {
 
   /**
    * Asks for approval of a held call; this agent's open approval of the same call (pending, or
-   * approved and unused) is returned instead of a new one, so a retrying agent asks once.
+   * approved and unused) is returned instead of a new one, so a retrying agent asks once. A
+   * new call is refused while `maxPendingPerAgent` of the agent's calls wait for a person, so
+   * a looping or hijacked agent cannot bury its approvers in requests (approval fatigue).
    */
-  async request(call: HeldCall): Promise<ApprovalRecord> {
+  request(call: HeldCall): Promise<ApprovalRecord | RequestRefusal> {
+    // One agent's requests in turn, so a burst of parallel calls cannot pass the cap together
+    // (one process decides; a store shared by several would make the cap a soft one).
+    const previous = this.#asking.get(call.agent) ?? Promise.resolve();
+    const asked = previous.then(() => this.#request(call), () => this.#request(call));
+    const settled = asked.catch(() => undefined);
+    this.#asking.set(call.agent, settled);
+    void settled.then(() => {
+      if (this.#asking.get(call.agent) === settled) this.#asking.delete(call.agent);
+    });
+    return asked;
+  }
+
+  async #request(call: HeldCall): Promise<ApprovalRecord | RequestRefusal> {
     const now = this.context.now();
+    const open = (await this.context.store.governance.listApprovals({ statuses: ['pending', 'approved'], agent: call.agent })).filter((record) => record.expiresAt > now);
+    const waiting = open.filter((record) => record.status === 'pending');
+    const max = this.settings.maxPendingPerAgent;
+    // The call's own open approval is always returned: the cap only stops new ones.
+    if (waiting.length >= max && !open.some((record) => record.fingerprint === call.fingerprint)) {
+      return { refused: true, code: 'WARDEN_STEP_UP_TOO_MANY', detail: `${waiting.length} calls of ${call.agent} wait for approval already (at most ${max}); send this one again once they are decided or expired` };
+    }
     const candidate: ApprovalRecord = {
       id: randomId('apr'),
       agent: call.agent,

@@ -10,7 +10,7 @@ describe('warden.example.yaml', () => {
     const { config, baseDirectory } = await loadGatewayConfig(path.join(ROOT, 'warden.example.yaml'));
     expect(baseDirectory).toBe(ROOT);
     expect(config.rateLimits.backend).toBe('memory');
-    expect(config.stepUp).toMatchObject({ pendingSeconds: 900, useWithinSeconds: 300, maxWaitSeconds: 30 });
+    expect(config.stepUp).toMatchObject({ pendingSeconds: 900, useWithinSeconds: 300, maxWaitSeconds: 30, maxPendingPerAgent: 10 });
     expect(config.gateway.region).toBe('eu');
   });
 });

@@ -99,6 +99,7 @@ export const GatewayConfigSchema = strictObject({
     pendingSeconds: Type.Integer({ minimum: 10, maximum: 7 * 86_400, default: 900, description: 'how long an approval request waits for a human before it expires' }),
     useWithinSeconds: Type.Integer({ minimum: 10, maximum: 86_400, default: 300, description: 'how long an approved call may take to be sent again' }),
     maxWaitSeconds: Type.Integer({ minimum: 0, maximum: 120, default: 30, description: 'longest an agent may hold a call open for the decision (Prefer: wait=N)' }),
+    maxPendingPerAgent: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'calls of one agent that may wait for a person at once; more are refused, so an agent cannot flood its approvers' }),
     callbackSecret: Type.Optional(Type.String({ pattern: '^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$', description: 'HMAC-SHA256 key (env:NAME or file:PATH) of signed approval callbacks from chat-ops tools' })),
   }, { default: {} }),
   identity: strictObject({

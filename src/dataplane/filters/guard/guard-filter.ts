@@ -41,6 +41,7 @@ export function guardFilter(options: GuardOptions): Filter {
     } else {
       // Asking again for the same call returns the open approval: a retrying agent never floods approvers.
       const ticket = await sink.request(stepUpCall(ctx, agent, fingerprint));
+      if ('refused' in ticket) return refuse(ctx, ticket.code, ticket.detail);
       const decided = ticket.status === 'pending' && wait > 0 ? await sink.wait(agent, ticket.id, wait) : ticket;
       if (decided.status !== 'approved') return answer(ctx, decided);
       id = decided.id;
