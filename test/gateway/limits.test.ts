@@ -59,7 +59,7 @@ spec:
   owner: slow-team@example.com
   upstream: { url: "\${UPSTREAM}" }
   basePath: /slow
-  protection: { maxLatencyMs: 40, windowSeconds: 1, minRequests: 4 }
+  protection: { maxLatencyMs: 40, windowSeconds: 2, minRequests: 4 }
   operations:
     - { id: work, method: GET, path: "/work" }
 `;
@@ -366,20 +366,21 @@ describe('limits at the gateway', () => {
   describe('adaptive protection of a slow upstream', () => {
     it('sheds low and normal priority agents while it is overloaded, never critical ones, and resumes once it recovers', async () => {
       slowMs = 150;
-      // Four slow answers (minRequests) fill the one-second window: 150 ms average, 3.75× the 40 ms threshold.
+      // Four slow answers (minRequests) in the two-second window (two, so a second boundary right
+      // after them cannot empty it): 150 ms average, 3.75× the 40 ms threshold.
       await Promise.all([0, 1, 2, 3].map(() => call('everyday-bot', '/slow/work')));
       const low = await call('batch-bot', '/slow/work');
       expect([low.status, low.body.code]).toEqual([503, 'WARDEN_UPSTREAM_OVERLOADED']);
-      expect(low.headers.get('retry-after')).toBe('1');
+      expect(low.headers.get('retry-after')).toBe('2');
       const normal = await call('everyday-bot', '/slow/work');
       expect([normal.status, normal.body.code]).toEqual([503, 'WARDEN_UPSTREAM_OVERLOADED']);
       // The responder holds a low-priority role too: an agent has the highest priority of its roles.
       expect((await call('responder-bot', '/slow/work')).status).toBe(200);
       // A 503, so an error in the record like every 5xx; the reason says it was shed.
       expect((await lastRecord(low.body.requestId as string)).decision).toMatchObject({ outcome: 'error', reason: 'WARDEN_UPSTREAM_OVERLOADED' });
-      // Fast again: once the slow second has left the window, everyone is served.
+      // Fast again: once the slow seconds have left the window, everyone is served.
       slowMs = 0;
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await new Promise((resolve) => setTimeout(resolve, 2600));
       expect((await call('batch-bot', '/slow/work')).status).toBe(200);
     });
   });

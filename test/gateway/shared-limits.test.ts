@@ -32,7 +32,8 @@ spec:
 
 /** Per role: the grant's rate limit as written in the manifest. */
 const ROLES: Record<string, string> = {
-  'shared-reader': '"60/min"',
+  // Per hour, so a slow run's refill (one a minute) cannot blur the count.
+  'shared-reader': '"60/hour"',
   'local-reader': '"5/min"',
   'strict-reader': '{ rate: "60/min", failureMode: closed }',
 };
@@ -173,7 +174,7 @@ describe('two gateway processes sharing Redis', () => {
     if (directory !== undefined) await rm(directory, { recursive: true, force: true });
   });
 
-  it('enforce one limit together: 60/min across both is 60 calls, not 120', async () => {
+  it('enforce one limit together: 60/hour across both is 60 calls, not 120', async () => {
     const answers: { gateway: 'a' | 'b'; status: number }[] = [];
     // 160 calls of one agent, alternating gateways, 16 in flight at a time.
     for (let round = 0; round < 10; round++) {
@@ -182,9 +183,9 @@ describe('two gateway processes sharing Redis', () => {
       statuses.forEach((answer, index) => answers.push({ gateway: batch[index]!, status: answer.status }));
     }
     const allowed = answers.filter((answer) => answer.status === 200);
-    // Within 5% of the limit (a second or two of traffic refills one unit per second).
+    // The burst exactly, or one more if a minute of refill passed (the issue asks within 5%).
     expect(allowed.length).toBeGreaterThanOrEqual(60);
-    expect(allowed.length).toBeLessThanOrEqual(63);
+    expect(allowed.length).toBeLessThanOrEqual(61);
     expect(answers.every((answer) => answer.status === 200 || answer.status === 429)).toBe(true);
     // Both gateways let calls through and both refused: one budget, spent from either side.
     for (const gateway of ['a', 'b'] as const) {
