@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/model/audit-event.js';
+import { CRM_API } from '../support/crm-reader-manifests.js';
 import { sleep, startUpstream, type TestUpstream } from '../support/governance-harness.js';
 import { RedisServer } from '../support/redis-server.js';
 import { createTestIssuer, type TestIssuer } from '../support/test-tokens.js';
@@ -19,16 +20,6 @@ import { createTestIssuer, type TestIssuer } from '../support/test-tokens.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const IDP = 'https://idp.limits.example/';
 
-const API = `apiVersion: warden.dev/v1
-kind: Api
-metadata: { name: crm }
-spec:
-  owner: crm-team@example.com
-  upstream: { url: "\${UPSTREAM}" }
-  basePath: /crm
-  operations:
-    - { id: getCustomer, method: GET, path: "/customers/{customerId}", parameters: [{ name: customerId, in: path }] }
-`;
 
 /** Per role: the grant's rate limit as written in the manifest. */
 const ROLES: Record<string, string> = {
@@ -57,7 +48,7 @@ spec:
   state: active
   credentials: [{ type: jwt, issuer: "${IDP}", subject: ${role}-svc }]
 `);
-  return [API, ...roles, ...agents].join('---\n');
+  return [CRM_API, ...roles, ...agents].join('---\n');
 }
 
 interface RunningWarden {

@@ -35,32 +35,15 @@ export interface RequestRefusal {
 export type HeldCall = Pick<ApprovalRecord, 'agent' | 'api' | 'operation' | 'method' | 'path' | 'query' | 'parameters' | 'fingerprint' | 'context' | 'requestId'>;
 
 /** An approval as people see it on the admin API: the whole call and who decided what. */
-export interface ApprovalView {
-  readonly id: string;
-  readonly agent: string;
+export type ApprovalView = Omit<ApprovalRecord, 'requestedAt' | 'expiresAt' | 'decidedAt' | 'usedAt'> & {
   /** The agent's owner in the policy in force. */
   readonly owner: string | undefined;
-  readonly api: string;
-  readonly operation: string;
-  readonly method: string;
-  readonly path: string;
-  readonly query: string;
-  readonly parameters: Readonly<Record<string, unknown>>;
-  readonly context: Readonly<Record<string, string>> | undefined;
-  readonly fingerprint: string;
-  readonly requestId: string;
-  /** `expired` as soon as its time ran out, before any job marks it. */
-  readonly status: ApprovalStatus;
   readonly requestedAt: string;
   /** Pending: when it expires undecided; approved: by when the call must be sent. */
   readonly expiresAt: string;
   readonly decidedAt: string | undefined;
-  readonly decidedBy: string | undefined;
-  readonly decidedVia: 'admin' | 'callback' | undefined;
-  readonly reason: string | undefined;
   readonly usedAt: string | undefined;
-  readonly usedRequestId: string | undefined;
-}
+};
 
 /** The outcome of using an approval for one call. */
 export type UseOutcome =
@@ -407,27 +390,13 @@ function describeCall(record: ApprovalRecord): string {
 }
 
 function view(record: ApprovalRecord, owner: string | undefined): ApprovalView {
+  // `status` is as of now (withStatus): `expired` as soon as its time ran out, before any job marks it.
   return {
-    id: record.id,
-    agent: record.agent,
+    ...record,
     owner,
-    api: record.api,
-    operation: record.operation,
-    method: record.method,
-    path: record.path,
-    query: record.query,
-    parameters: record.parameters,
-    context: record.context,
-    fingerprint: record.fingerprint,
-    requestId: record.requestId,
-    status: record.status,
     requestedAt: record.requestedAt.toISOString(),
     expiresAt: record.expiresAt.toISOString(),
     decidedAt: record.decidedAt?.toISOString(),
-    decidedBy: record.decidedBy,
-    decidedVia: record.decidedVia,
-    reason: record.reason,
     usedAt: record.usedAt?.toISOString(),
-    usedRequestId: record.usedRequestId,
   };
 }
