@@ -1,6 +1,5 @@
-import { hash } from 'node:crypto';
 import type { AuditEvent } from '../../model/audit-event.js';
-import type { ChainedAuditRecord } from '../store/store.js';
+import { leafHash } from './merkle-tree.js';
 
 /** `prevHash` of the first record. */
 export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`;
@@ -8,19 +7,33 @@ export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`;
 // `,"hash":"sha256:` + 64 hex digits + `"}`: what `chainRecord` appends to the hashed text.
 const HASH_MEMBER_LENGTH = ',"hash":"sha256:'.length + 64 + '"}'.length;
 
+/** An AuditEvent placed in the log, serialised once. */
+export interface ChainedAuditRecord {
+  readonly seq: number;
+  /** `sha256:` and the hex of `leaf`. */
+  readonly hash: string;
+  /** The record's Merkle leaf hash, SHA-256(0x00 ‖ content). */
+  readonly leaf: Buffer;
+  readonly event: AuditEvent;
+  /** The record as stored and exported: the event with `seq`, `prevHash` and `hash`. */
+  readonly json: string;
+}
+
 /**
- * Puts an AuditEvent at position `seq` of the hash chain. The record is serialised once: its
- * text starts with `seq` and `prevHash`, its `hash` is the SHA-256 of that text, and the
- * stored text is the same text with the `hash` member appended. A verifier therefore needs
- * no canonical JSON: it strips the final `hash` member and hashes the bytes it read.
+ * Puts an AuditEvent at position `seq` of the log. The record is serialised once: its text
+ * (the content) starts with `seq` and `prevHash`, its `hash` is the RFC 6962 leaf hash of that
+ * text — the same hash is the Merkle tree's leaf and the next record's `prevHash` — and the
+ * stored text is the content with the `hash` member appended. A verifier therefore needs no
+ * canonical JSON: it strips the final `hash` member and hashes the bytes it read.
  */
 export function chainRecord(event: AuditEvent, seq: number, prevHash: string): ChainedAuditRecord {
   // A chained event fed again would carry its old chain fields twice in one object.
   if (event.seq !== undefined || event.prevHash !== undefined || event.hash !== undefined) throw new Error(`audit record ${event.id} is already chained`);
   const body = JSON.stringify(event);
   const content = `{"seq":${seq},"prevHash":"${prevHash}"${body.length > 2 ? `,${body.slice(1)}` : '}'}`;
-  const hash = contentHash(content);
-  return { seq, hash, event, json: `${content.slice(0, -1)},"hash":"${hash}"}` };
+  const leaf = leafHash(content);
+  const hash = `sha256:${leaf.toString('hex')}`;
+  return { seq, hash, leaf, event, json: `${content.slice(0, -1)},"hash":"${hash}"}` };
 }
 
 /**
@@ -37,10 +50,10 @@ export function chainProblem(json: string, expected: { readonly seq: number; rea
   if (record.seq !== expected.seq) return `seq is ${String(record.seq)}, expected ${expected.seq}`;
   if (record.prevHash !== expected.prevHash) return 'prevHash does not match the previous record';
   if (typeof record.hash !== 'string' || json.length < HASH_MEMBER_LENGTH || !json.endsWith(`,"hash":"${record.hash}"}`)) return 'the record does not end with its hash';
-  const content = `${json.slice(0, -HASH_MEMBER_LENGTH)}}`;
-  return contentHash(content) === record.hash ? undefined : 'the record\'s content does not match its hash';
+  return `sha256:${leafHash(recordContent(json)).toString('hex')}` === record.hash ? undefined : 'the record\'s content does not match its hash';
 }
 
-function contentHash(text: string): string {
-  return `sha256:${hash('sha256', text)}`;
+/** The text a stored record's hash covers: the record without its final `hash` member (the Merkle leaf's data). */
+export function recordContent(json: string): string {
+  return `${json.slice(0, -HASH_MEMBER_LENGTH)}}`;
 }

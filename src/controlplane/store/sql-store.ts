@@ -1,3 +1,4 @@
+import type Sqlite from 'better-sqlite3';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CompiledQuery, Migrator, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { ApiKeyRecord } from '../../model/api-key.js';
@@ -24,6 +25,8 @@ export class SqlStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: SqlDialectName,
+    /** The SQLite connection itself, for the audit log (controlplane/audit/audit-log.ts), which bypasses Kysely for speed. */
+    readonly sqlite?: Sqlite.Database,
   ) {
     this.governance = new SqlGovernanceStore(db);
   }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { API_VERSION, oneOf, strictObject } from '../manifests/common.js';
+import { AuditSinkConfig } from './audit-sink-config.js';
 
 const port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description: '0 picks a free port' });
 const FilePath = Type.String({ minLength: 1, description: 'a file path, relative to the config file' });
@@ -85,6 +86,15 @@ export const GatewayConfigSchema = strictObject({
     mode: oneOf(['buffered', 'strict'] as const, { default: 'buffered', description: 'strict: a response waits until its record is durable' }),
     flushIntervalMs: Type.Integer({ minimum: 1, maximum: 50, default: 50 }),
     jsonl: Type.Optional(Type.String({ minLength: 1, description: 'also append every record to this JSONL file, relative to the config file' })),
+    signingKey: Type.Optional(Type.String({ pattern: '^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$', description: 'Ed25519 private key (PKCS#8 PEM) that signs checkpoints (env:NAME or file:PATH); default: a key made once in the data directory' })),
+    checkpointSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 60, description: 'how often a signed checkpoint is made while records arrive' }),
+    segmentSize: Type.Integer({ minimum: 256, maximum: 16_777_216, default: 65_536, description: 'records per segment, the unit retention prunes (a power of two)' }),
+    retention: strictObject({
+      defaultDays: Type.Integer({ minimum: 1, default: 400, description: 'records are kept at least this long' }),
+      dataClasses: Type.Record(Type.String({ minLength: 1 }), Type.Integer({ minimum: 1 }), { default: {}, description: 'days to keep records that touched a data class; the longest applicable wins' }),
+      everyMinutes: Type.Integer({ minimum: 1, maximum: 10_080, default: 60, description: 'how often sealed segments are pruned' }),
+    }, { default: {} }),
+    sinks: Type.Array(AuditSinkConfig, { default: [], description: 'SIEM export sinks (docs/audit.md)' }),
   }, { default: {} }),
   rateLimits: strictObject({
     backend: oneOf(['memory', 'redis'] as const, { default: 'memory', description: 'memory: each gateway process limits on its own; redis: gateways sharing a Redis enforce one limit together' }),

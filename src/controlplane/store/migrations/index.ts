@@ -4,6 +4,7 @@ import { policyVersions } from './0001-policy-versions.js';
 import { credentialsAndAudit } from './0002-credentials-and-audit.js';
 import { governance } from './0003-governance.js';
 import { approvals } from './0004-approvals.js';
+import { merkleAuditLog } from './0005-merkle-audit-log.js';
 
 /** Every migration in order. Names are never changed once released: the database records them. */
 export function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -12,5 +13,6 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0002-credentials-and-audit': credentialsAndAudit(),
     '0003-governance': governance(dialect),
     '0004-approvals': approvals(),
+    '0005-merkle-audit-log': merkleAuditLog(),
   };
 }
