@@ -90,7 +90,6 @@ async function main(): Promise<void> {
       key = (await issueApiKey(store, KEY_ID)).key;
     },
   });
-  const store = runtime.store;
   serve(
     {
       // Writing the audit records is per-request work: flush before reading the CPU clock.
@@ -100,9 +99,9 @@ async function main(): Promise<void> {
       /** Audit records written so far, and the outcomes of the last few. */
       audit: async () => {
         await new Promise((resolve) => setTimeout(resolve, 60));
-        const last = await store.lastAuditEvent();
-        const recent = await store.listAuditEvents({ afterSeq: Math.max(0, (last?.seq ?? 0) - 5) });
-        return { records: last?.seq ?? 0, recent: recent.map((event) => ({ outcome: event.decision.outcome, reason: event.decision.reason, status: event.http.status, rule: event.decision.rule })) };
+        const records = runtime.audit.log.size();
+        const recent = runtime.audit.log.eventsAfter(Math.max(0, records - 5));
+        return { records, recent: recent.map((event) => ({ outcome: event.decision.outcome, reason: event.decision.reason, status: event.http.status, rule: event.decision.rule })) };
       },
       close: async () => {
         await runtime.close();

@@ -5,7 +5,10 @@ import { AdminAuthenticator } from '../controlplane/admin-api/admin-authenticato
 import { createAdminServer } from '../controlplane/admin-api/admin-server.js';
 import { agentApprovals } from '../controlplane/approvals/agent-approvals.js';
 import { AdminLog } from '../controlplane/audit/admin-log.js';
+import type { AuditService } from '../controlplane/audit/audit-service.js';
 import { AuditWriter } from '../controlplane/audit/audit-writer.js';
+import { openAudit } from './open-audit.js';
+import { startAuditJobs } from '../controlplane/audit/audit-jobs.js';
 import type { LoadedGatewayConfig } from '../controlplane/config/gateway-config-file.js';
 import { resolveSecret } from '../controlplane/config/secret-ref.js';
 import { Governance } from '../controlplane/governance/governance.js';
@@ -31,6 +34,7 @@ export interface GatewayRuntime {
   readonly governance: Governance;
   readonly addresses: { readonly agent: AddressInfo; readonly admin: AddressInfo };
   readonly store: Store;
+  readonly audit: AuditService;
   /** The first admin token's file when this start created it. */
   readonly adminTokenFile: string | undefined;
   /** Problems worth a warning at start (unresolvable upstream credentials, no policy yet). */
@@ -89,7 +93,10 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       }
     }
 
-    const writer = await AuditWriter.open(store, {
+    const audit = openAudit(store, config.audit, options.dataDirectory, env);
+    const auditJobs = startAuditJobs(audit, config.audit, { now, onError: (error) => process.emitWarning(`warden: audit: ${error.message}`) });
+    closers.push(async () => auditJobs.stop());
+    const writer = await AuditWriter.open(audit.log, {
       flushIntervalMs: config.audit.flushIntervalMs,
       ...(config.audit.jsonl !== undefined ? { jsonlFile: path.resolve(baseDirectory, config.audit.jsonl) } : {}),
       onError: (error) => process.emitWarning(`warden: audit: ${error.message}`),
@@ -149,6 +156,7 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       governance,
       addresses: { agent: addresses.agent, admin: admin.server.address() as AddressInfo },
       store,
+      audit,
       adminTokenFile,
       warnings,
       jobs,

@@ -14,6 +14,7 @@ import { defaultGatewayConfig } from '../../src/controlplane/config/gateway-conf
 import { issueApiKey } from '../../src/controlplane/credentials/issue-api-key.js';
 import { openSqliteStore, sqliteFileIn } from '../../src/controlplane/store/sqlite-store.js';
 import type { AuditEvent } from '../../src/model/audit-event.js';
+import { editStoredRecord } from '../support/audit-fixtures.js';
 import { startEchoUpstream } from '../support/gateway-harness.js';
 import { createTestIssuer, type TestIssuer } from '../support/test-tokens.js';
 
@@ -92,8 +93,7 @@ interface StoredRecord {
 function storedRecords(dbFile: string): StoredRecord[] {
   const database = new Sqlite(dbFile, { fileMustExist: true });
   try {
-    const rows = database.prepare('select seq, event from audit_events order by seq').all() as { seq: number; event: string }[];
-    return rows.map((row) => ({ seq: Number(row.seq), text: row.event, event: JSON.parse(row.event) as AuditEvent }));
+    return storedTexts(database).map((text, index) => ({ seq: index + 1, text, event: JSON.parse(text) as AuditEvent }));
   } finally {
     database.close();
   }
@@ -120,10 +120,15 @@ function chainBreak(texts: readonly string[]): { seq: number; problem: string } 
   return undefined;
 }
 
-/** Makes every insert into audit_events fail, from a second connection, as a broken disk would; returns the repair. */
+/** Every record's text in seq order. */
+function storedTexts(database: Sqlite.Database): string[] {
+  return (database.prepare('select records from audit_blocks order by first_seq').all() as { records: string }[]).flatMap((row) => row.records.split('\n'));
+}
+
+/** Makes every append to the audit log fail, from a second connection, as a broken disk would; returns the repair. */
 function breakAuditStore(dbFile: string): () => void {
   const database = new Sqlite(dbFile, { fileMustExist: true });
-  database.exec("create trigger audit_store_down before insert on audit_events begin select raise(abort, 'audit store unavailable'); end");
+  database.exec("create trigger audit_store_down before insert on audit_blocks begin select raise(abort, 'audit store unavailable'); end");
   return () => {
     database.exec('drop trigger audit_store_down');
     database.close();
@@ -546,7 +551,7 @@ describe('one AuditEvent per request, matched by x-request-id', () => {
       const database = new Sqlite(copy);
       try {
         edit(database);
-        return (database.prepare('select event from audit_events order by seq').all() as { event: string }[]).map((row) => row.event);
+        return storedTexts(database);
       } finally {
         database.close();
       }
@@ -554,7 +559,7 @@ describe('one AuditEvent per request, matched by x-request-id', () => {
     const denial = records.find((record) => record.event.http.status === 403)!;
     // Hiding a denial: the 403 becomes a 200, the JSON stays valid.
     const edited = tampered('edited', (database) => {
-      database.prepare('update audit_events set event = ? where seq = ?').run(denial.text.replace('"status":403', '"status":200'), denial.seq);
+      editStoredRecord(database, denial.seq, (text) => text.replace('"status":403', '"status":200'));
     });
     expect(edited[denial.seq - 1]).not.toBe(denial.text);
     expect(chainBreak(edited)).toMatchObject({ seq: denial.seq, problem: expect.stringContaining('hash') as unknown });
@@ -564,15 +569,15 @@ describe('one AuditEvent per request, matched by x-request-id', () => {
     const at = Math.floor(middle.text.length / 2);
     const flippedText = middle.text.slice(0, at) + String.fromCharCode(middle.text.charCodeAt(at) ^ 1) + middle.text.slice(at + 1);
     const flipped = tampered('flipped', (database) => {
-      database.prepare('update audit_events set event = ? where seq = ?').run(flippedText, middle.seq);
+      editStoredRecord(database, middle.seq, () => flippedText);
     });
     expect(chainBreak(flipped)?.seq).toBe(middle.seq);
 
     // A deleted record: the chain breaks at the record after it.
     const deleted = tampered('deleted', (database) => {
-      database.prepare('delete from audit_events where seq = ?').run(denial.seq);
+      editStoredRecord(database, denial.seq, () => undefined);
     });
-    expect(deleted).toHaveLength(records.length - 1);
+    expect(deleted).not.toContain(denial.text);
     expect(chainBreak(deleted)?.seq).toBe(denial.seq);
   });
 });

@@ -3,6 +3,7 @@ import http, { type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { AuditLog } from '../../src/controlplane/audit/audit-log.js';
 import { AuditWriter } from '../../src/controlplane/audit/audit-writer.js';
 import { defaultGatewayConfig } from '../../src/controlplane/config/gateway-config-file.js';
 import { issueApiKey } from '../../src/controlplane/credentials/issue-api-key.js';
@@ -107,7 +108,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     admin: { ...base.admin, host: '127.0.0.1', port: 0 },
     audit: { flushIntervalMs: 5, ...base.audit },
   });
-  const writer = await AuditWriter.open(store, { flushIntervalMs: config.audit.flushIntervalMs });
+  const log = AuditLog.open(store.sqlite!);
+  const writer = await AuditWriter.open(log, { flushIntervalMs: config.audit.flushIntervalMs });
   const gateway = new Gateway({
     config,
     baseDirectory: directory,
@@ -131,7 +133,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       const deadline = Date.now() + 5000;
       for (;;) {
         await writer.flush();
-        const events = await store.listAuditEvents();
+        const events = log.eventsAfter(0);
         if (events.length >= atLeast || Date.now() > deadline) return events;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }

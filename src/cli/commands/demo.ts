@@ -158,7 +158,7 @@ async function walkthrough(gateway: string, admin: string, runtime: GatewayRunti
   const support = { authorization: `Bearer ${secrets.supportKey}`, 'warden-context': secrets.context };
   const analyst = { authorization: `Bearer ${secrets.analystToken}` };
   const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-  const before = (await runtime.store.lastAuditEvent())?.seq ?? 0;
+  const before = runtime.audit.log.size();
   let step = 0;
   // Each call through the gateway is one audit record; admin calls are logged elsewhere.
   let gatewayCalls = 0;
@@ -295,7 +295,7 @@ function request(base: string, method: string, target: string, headers: Record<s
 async function waitForAudit(runtime: GatewayRuntime, afterSeq: number, count: number) {
   const deadline = Date.now() + 3000;
   for (;;) {
-    const events = await runtime.store.listAuditEvents({ afterSeq });
+    const events = runtime.audit.log.eventsAfter(afterSeq);
     if (events.length >= count || Date.now() > deadline) return events;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

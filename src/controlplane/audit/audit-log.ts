@@ -149,6 +149,11 @@ export class AuditLog {
     return out;
   }
 
+  /** The records after `afterSeq`, parsed (tests, the demo and the benchmarks read them so). */
+  eventsAfter(afterSeq = 0, limit = Number.MAX_SAFE_INTEGER): AuditEvent[] {
+    return this.readAfter(afterSeq, limit).map((record) => JSON.parse(record.json) as AuditEvent);
+  }
+
   /** One record by `seq`; undefined when there is none or it was pruned. */
   get(seq: number): StoredAuditRecord | undefined {
     const row = this.#blockAt.get(seq);
@@ -202,6 +207,11 @@ export class AuditLog {
     const k = splitPoint(width);
     return nodeHash(this.subtreeHash(start, start + k), this.subtreeHash(start + k, end));
   };
+
+  /** The stored hash of a complete aligned subtree, if stored. */
+  storedNode(level: number, index: number): Buffer | undefined {
+    return this.#selectNode.get(level, index)?.hash;
+  }
 
   /** MTH of the first `size` leaves: the root a checkpoint of that size signs. */
   rootAt(size: number): Buffer {

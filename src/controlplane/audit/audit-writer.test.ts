@@ -4,14 +4,16 @@ import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../model/audit-event.js';
+import { auditEvent, storedAuditTexts } from '../../../test/support/audit-fixtures.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
-import type { Store } from '../store/store.js';
+import type { SqlStore } from '../store/sql-store.js';
+import { AuditLog } from './audit-log.js';
 import { chainProblem, GENESIS_HASH } from './audit-chain.js';
 import { AuditWriter } from './audit-writer.js';
 
 let directory: string;
 let file: string;
-let store: Store;
+let store: SqlStore;
 
 beforeEach(async () => {
   directory = await mkdtemp(path.join(os.tmpdir(), 'warden-audit-writer-'));
@@ -24,35 +26,8 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-function event(n: number): AuditEvent {
-  return {
-    v: 1,
-    id: `id-${n}`,
-    time: new Date(Date.UTC(2026, 2, 15, 9, 0, 0, n)).toISOString(),
-    requestId: `id-${n}`,
-    traceId: undefined,
-    node: 'test',
-    agent: undefined,
-    credential: undefined,
-    src: { ip: '127.0.0.1', country: undefined },
-    http: { method: 'GET', rawPath: '/x', canonicalPath: '/x', queryParams: [], status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1, upstreamMs: undefined },
-    api: undefined,
-    decision: { outcome: 'allow', reason: 'GRANTED', rule: undefined, policyVersion: undefined, monitored: false },
-    limits: undefined,
-    data: undefined,
-    context: undefined,
-  };
-}
-
-/** The stored texts in seq order, read over a connection of its own, as an auditor would. */
-function storedTexts(): string[] {
-  const database = new Sqlite(file, { readonly: true });
-  try {
-    return (database.prepare('select event from audit_events order by seq').all() as { event: string }[]).map((row) => row.event);
-  } finally {
-    database.close();
-  }
-}
+const event = (n: number) => auditEvent(n);
+const storedTexts = () => storedAuditTexts(file);
 
 function expectIntactChain(texts: readonly string[]): void {
   let prevHash = GENESIS_HASH;
@@ -62,10 +37,10 @@ function expectIntactChain(texts: readonly string[]): void {
   });
 }
 
-/** Makes every insert into audit_events fail, from another connection, as a broken disk would. */
+/** Makes every insert into the audit log fail, from another connection, as a broken disk would. */
 function breakStore(): () => void {
   const database = new Sqlite(file);
-  database.exec("create trigger refuse_audit before insert on audit_events begin select raise(abort, 'disk on fire'); end");
+  database.exec("create trigger refuse_audit before insert on audit_blocks begin select raise(abort, 'disk on fire'); end");
   return () => {
     database.exec('drop trigger refuse_audit');
     database.close();
@@ -76,7 +51,7 @@ const ids = (texts: readonly string[]) => texts.map((text) => (JSON.parse(text) 
 
 describe('AuditWriter', () => {
   it('writes buffered records on its own within the flush interval', async () => {
-    const writer = await AuditWriter.open(store, { flushIntervalMs: 20 });
+    const writer = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 20 });
     writer.write(event(1));
     writer.write(event(2));
     expect(writer.pending()).toBe(2);
@@ -88,10 +63,10 @@ describe('AuditWriter', () => {
   });
 
   it('chains many records across chunks and continues the chain after a restart', async () => {
-    const first = await AuditWriter.open(store, { flushIntervalMs: 50 });
+    const first = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 50 });
     for (let n = 1; n <= 200; n++) first.write(event(n));
     await first.close();
-    const second = await AuditWriter.open(store, { flushIntervalMs: 50 });
+    const second = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 50 });
     second.write(event(201));
     await second.close();
     const texts = storedTexts();
@@ -101,7 +76,7 @@ describe('AuditWriter', () => {
 
   it('appends the same records to the JSONL file', async () => {
     const jsonl = path.join(directory, 'logs', 'audit.jsonl');
-    const writer = await AuditWriter.open(store, { flushIntervalMs: 50, jsonlFile: jsonl });
+    const writer = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 50, jsonlFile: jsonl });
     for (let n = 1; n <= 3; n++) writer.write(event(n));
     await writer.close();
     expect((await readFile(jsonl, 'utf8')).split('\n')).toEqual([...storedTexts(), '']);
@@ -109,7 +84,7 @@ describe('AuditWriter', () => {
 
   it('keeps records while the store fails and writes each exactly once when it recovers', async () => {
     const errors: string[] = [];
-    const writer = await AuditWriter.open(store, { flushIntervalMs: 5, onError: (error) => errors.push(error.message) });
+    const writer = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 5, onError: (error) => errors.push(error.message) });
     writer.write(event(1));
     await writer.flush();
     const repair = breakStore();
@@ -127,14 +102,14 @@ describe('AuditWriter', () => {
   });
 
   it('resolves a durable write only once the record is in the store', async () => {
-    const writer = await AuditWriter.open(store, { flushIntervalMs: 50 });
+    const writer = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 50 });
     await writer.writeDurably(event(1));
     expect(ids(storedTexts())).toEqual(['id-1']);
     await writer.close();
   });
 
   it('rejects a durable write the store refuses and withdraws its record, keeping buffered ones', async () => {
-    const writer = await AuditWriter.open(store, { flushIntervalMs: 5, onError: () => undefined });
+    const writer = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 5, onError: () => undefined });
     const repair = breakStore();
     writer.write(event(1));
     await expect(writer.writeDurably(event(2))).rejects.toThrow(/disk on fire/);
@@ -145,7 +120,7 @@ describe('AuditWriter', () => {
   });
 
   it('refuses records after close, and close reports records it could not write', async () => {
-    const writer = await AuditWriter.open(store, { flushIntervalMs: 5, onError: () => undefined });
+    const writer = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 5, onError: () => undefined });
     const repair = breakStore();
     writer.write(event(1));
     await expect(writer.close()).rejects.toThrow('1 audit records could not be written');

@@ -1,8 +1,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AuditEvent } from '../../model/audit-event.js';
-import type { ChainedAuditRecord, Store } from '../store/store.js';
-import { chainRecord, GENESIS_HASH } from './audit-chain.js';
+import type { AuditLog } from './audit-log.js';
 
 export interface AuditWriterOptions {
   /** How long a record may wait before it is written (≤ 50 ms: what a crash may lose). */
@@ -11,6 +10,8 @@ export interface AuditWriterOptions {
   readonly jsonlFile?: string;
   /** Called when a flush fails; the records stay buffered and are retried. */
   readonly onError?: (error: Error) => void;
+  /** Called after each batch is durable (export sinks start delivering it). */
+  readonly onAppended?: () => void;
 }
 
 /** A record waiting to be written, and the strict-mode response waiting for it, if any. */
@@ -20,34 +21,27 @@ interface Pending {
 }
 
 /**
- * Takes AuditEvents from the data plane and writes them to the store in batches, chained:
- * each record gets the next `seq`, the previous record's hash and its own SHA-256 over its
- * content, so a deleted, reordered or edited record breaks the chain. Nothing is dropped: a
- * failed write keeps the records not yet durable and retries them, and `close()` writes
- * everything still buffered.
+ * Takes AuditEvents from the data plane and appends them to the audit log in batches, off the
+ * request path: a response never waits for its record except in strict mode. The log chains
+ * and hashes them into its Merkle tree (audit-log.ts). Nothing is dropped: a failed append
+ * keeps the records not yet durable and retries them, and `close()` writes everything still
+ * buffered.
  */
 export class AuditWriter {
   #buffer: Pending[] = [];
-  #seq = 0;
-  #prevHash = GENESIS_HASH;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
   #closed = false;
   #failures = 0;
 
   private constructor(
-    private readonly store: Store,
+    private readonly log: AuditLog,
     private readonly options: AuditWriterOptions,
   ) {}
 
-  /** Opens a writer that continues the chain where the store ends. */
-  static async open(store: Store, options: AuditWriterOptions): Promise<AuditWriter> {
-    const writer = new AuditWriter(store, options);
-    const last = await store.lastAuditEvent();
-    if (last !== undefined) {
-      writer.#seq = last.seq;
-      writer.#prevHash = last.hash;
-    }
+  /** Opens a writer that appends to `log` (which continues where it ends). */
+  static async open(log: AuditLog, options: AuditWriterOptions): Promise<AuditWriter> {
+    const writer = new AuditWriter(log, options);
     if (options.jsonlFile !== undefined) await mkdir(path.dirname(path.resolve(options.jsonlFile)), { recursive: true });
     return writer;
   }
@@ -126,24 +120,15 @@ export class AuditWriter {
     }
     this.#buffer = kept.concat(this.#buffer);
     this.#failures++;
-    this.options.onError?.(new Error(`writing ${kept.length} records to the store failed; they are kept and retried: ${error.message}`, { cause: error }));
+    this.options.onError?.(new Error(`appending ${kept.length} records to the audit log failed; they are kept and retried: ${error.message}`, { cause: error }));
     if (!this.#closed) this.#timer ??= setTimeout(() => void this.flush(), Math.min(5000, this.options.flushIntervalMs * 2 ** this.#failures));
   }
 
   async #write(batch: readonly Pending[]): Promise<void> {
-    let seq = this.#seq;
-    let prevHash = this.#prevHash;
-    const chained: ChainedAuditRecord[] = [];
-    for (const { event } of batch) {
-      const record = chainRecord(event, ++seq, prevHash);
-      chained.push(record);
-      prevHash = record.hash;
-    }
-    await this.store.appendAuditEvents(chained);
-    this.#seq = seq;
-    this.#prevHash = prevHash;
+    const chained = this.log.append(batch.map((pending) => pending.event));
+    this.options.onAppended?.();
     if (this.options.jsonlFile !== undefined) {
-      // The store is the record of truth and already has the batch: a JSONL failure is reported, not retried.
+      // The log is the record of truth and already has the batch: a JSONL failure is reported, not retried.
       await appendFile(this.options.jsonlFile, chained.map((record) => record.json).join('\n') + '\n').catch((error: Error) => this.options.onError?.(new Error(`appending to ${this.options.jsonlFile} failed; the store has these records: ${error.message}`, { cause: error })));
     }
   }

@@ -38,21 +38,6 @@ export interface Database {
     /** The key that replaced this one in a rotation. */
     replaced_by: string | null;
   };
-  /** One row per request; `event` is the AuditEvent JSON, the other columns are its indexed fields. */
-  audit_events: {
-    seq: number;
-    id: string;
-    time: string;
-    request_id: string;
-    agent: string | null;
-    api: string | null;
-    operation: string | null;
-    decision: string;
-    reason: string;
-    status: number;
-    event: string;
-    hash: string;
-  };
   agent_records: {
     name: string;
     source: string;

@@ -1,26 +1,21 @@
 import type Sqlite from 'better-sqlite3';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { CompiledQuery, Migrator, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { Migrator, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { ApiKeyRecord } from '../../model/api-key.js';
-import type { AuditEvent } from '../../model/audit-event.js';
 import type { Manifest } from '../../model/manifests/index.js';
 import { canonicalJson, contentHash } from '../../policy/content-hash.js';
 import type { GovernanceStore } from './governance-store.js';
 import { migrations } from './migrations/index.js';
 import { SqlGovernanceStore } from './sql-governance-store.js';
 import type { Database } from './schema.js';
-import { PolicyConflictError, type AuditEventFilter, type ChainedAuditRecord, type ManifestDiff, type NewPolicyVersion, type PolicyVersionRecord, type Store, type StoredManifest } from './store.js';
+import { PolicyConflictError, type ManifestDiff, type NewPolicyVersion, type PolicyVersionRecord, type Store, type StoredManifest } from './store.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
-
-const AUDIT_ROWS_PER_TURN = 64;
 
 type VersionRow = Selectable<Database['policy_versions']>;
 
 /** The Store over any SQL database Kysely speaks; dialect factories supply the connection. */
 export class SqlStore implements Store {
   readonly governance: GovernanceStore;
-  #insertAudit: CompiledQuery | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -159,38 +154,6 @@ export class SqlStore implements Store {
     });
   }
 
-  async appendAuditEvents(records: readonly ChainedAuditRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    // One insert per row, compiled once: the SQL text stays the same, so its prepared statement is reused.
-    this.#insertAudit ??= this.db.insertInto('audit_events').values(auditRow(records[0]!)).compile();
-    const { sql } = this.#insertAudit;
-    await this.db.transaction().execute(async (trx) => {
-      for (let index = 0; index < records.length; index++) {
-        // SQLite writes synchronously: a busy second's batch in one go would stall every request
-        // for milliseconds, so give the event loop a turn now and then. One transaction still
-        // commits the batch, which writes each touched index page once, not once per chunk.
-        if (index > 0 && index % AUDIT_ROWS_PER_TURN === 0) await nextTurn();
-        // Parameters in the row's key order, which is the compiled insert's column order.
-        await trx.executeQuery(CompiledQuery.raw(sql, Object.values(auditRow(records[index]!))));
-      }
-    });
-  }
-
-  async lastAuditEvent(): Promise<{ seq: number; hash: string } | undefined> {
-    const row = await this.db.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash };
-  }
-
-  async listAuditEvents(filter: AuditEventFilter = {}): Promise<AuditEvent[]> {
-    let query = this.db.selectFrom('audit_events').select('event').orderBy('seq');
-    if (filter.requestId !== undefined) query = query.where('request_id', '=', filter.requestId);
-    if (filter.agent !== undefined) query = query.where('agent', '=', filter.agent);
-    if (filter.afterSeq !== undefined) query = query.where('seq', '>', filter.afterSeq);
-    if (filter.limit !== undefined) query = query.limit(filter.limit);
-    const rows = await query.execute();
-    return rows.map((row) => JSON.parse(row.event) as AuditEvent);
-  }
-
   async close(): Promise<void> {
     await this.db.destroy();
   }
@@ -204,25 +167,6 @@ function toRecord(row: VersionRow): PolicyVersionRecord {
     appliedBy: row.applied_by,
     message: row.message ?? undefined,
     diff: JSON.parse(row.diff) as ManifestDiff,
-  };
-}
-
-/** The audit_events row of a chained record: the indexed fields and the record's text. Column order is the insert's. */
-function auditRow(record: ChainedAuditRecord): Insertable<Database['audit_events']> {
-  const event = record.event;
-  return {
-    seq: record.seq,
-    id: event.id,
-    time: event.time,
-    request_id: event.requestId,
-    agent: event.agent?.name ?? null,
-    api: event.api?.name ?? null,
-    operation: event.api?.operation ?? null,
-    decision: event.decision.outcome,
-    reason: event.decision.reason,
-    status: event.http.status,
-    event: record.json,
-    hash: record.hash,
   };
 }
 

@@ -17,7 +17,7 @@ export async function openSqliteStore(file: string): Promise<SqlStore> {
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = NORMAL');
-  const store = new SqlStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(database) }) }), 'sqlite');
+  const store = new SqlStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(database) }) }), 'sqlite', database);
   await store.migrate();
   return store;
 }

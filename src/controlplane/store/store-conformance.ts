@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentManifest } from '../../model/manifests/index.js';
 import type { ApiKeyRecord } from '../../model/api-key.js';
-import type { AuditEvent } from '../../model/audit-event.js';
-import { PolicyConflictError, type ChainedAuditRecord, type ManifestDiff, type NewPolicyVersion, type Store, type StoredManifest } from './store.js';
+import { PolicyConflictError, type ManifestDiff, type NewPolicyVersion, type Store, type StoredManifest } from './store.js';
 
 const NO_CHANGES: ManifestDiff = { added: [], removed: [], changed: [] };
 
@@ -481,73 +480,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
           expect(await store.listApiKeys()).toEqual([record]);
           expect((await store.getApiKey('key_alpha001'))!.lastUsedAt).toBeUndefined();
         });
-      });
-    });
-
-    describe('audit events', () => {
-      /** A minimal chained record; `json` is opaque text the store must keep byte for byte. */
-      const record = (seq: number, overrides: { agent?: string; requestId?: string } = {}): ChainedAuditRecord => {
-        const requestId = overrides.requestId ?? `req-${seq}`;
-        const event: AuditEvent = {
-          v: 1,
-          id: `id-${seq}`,
-          time: new Date(Date.UTC(2026, 2, 15, 9, 0, seq)).toISOString(),
-          requestId,
-          traceId: undefined,
-          node: 'test',
-          agent: overrides.agent === undefined ? undefined : { id: overrides.agent, name: overrides.agent, roles: ['reader'], owner: 'o@example.com' },
-          credential: undefined,
-          src: { ip: '127.0.0.1', country: undefined },
-          http: { method: 'GET', rawPath: '/x', canonicalPath: '/x', queryParams: [], status: 200, bytesIn: 0, bytesOut: 2, durationMs: 1, upstreamMs: 1 },
-          api: { name: 'crm', operation: 'getCustomer', template: '/crm/customers/{customerId}', sensitivity: 'confidential', dataClasses: ['pii'] },
-          decision: { outcome: 'allow', reason: 'GRANTED', rule: undefined, policyVersion: 'v1', monitored: false },
-          limits: undefined,
-          data: undefined,
-          context: { customer: 'C-1 ✓' },
-        };
-        const hash = `sha256:${seq.toString(16).padStart(64, '0')}`;
-        // Keys in an unusual order and spacing: the store must not re-serialise the text.
-        return { seq, hash, event, json: `{"seq":${seq}, "hash":"${hash}",${JSON.stringify(event).slice(1)}` };
-      };
-
-      it('starts empty', async () => {
-        const store = await fresh();
-        expect(await store.lastAuditEvent()).toBeUndefined();
-        expect(await store.listAuditEvents()).toEqual([]);
-      });
-
-      it('appends records and returns them in seq order, stored as given', async () => {
-        const store = await fresh();
-        await store.appendAuditEvents([record(1, { agent: 'a' }), record(2, { agent: 'b' })]);
-        await store.appendAuditEvents([record(3, { agent: 'a' })]);
-        const listed = await store.listAuditEvents();
-        expect(listed.map((event) => event.seq)).toEqual([1, 2, 3]);
-        expect(listed[2]).toEqual(JSON.parse(record(3, { agent: 'a' }).json));
-        expect(await store.lastAuditEvent()).toEqual({ seq: 3, hash: record(3).hash });
-      });
-
-      it('filters by request id, agent, position and count', async () => {
-        const store = await fresh();
-        await store.appendAuditEvents([record(1, { agent: 'a' }), record(2, { agent: 'b', requestId: 'wanted' }), record(3, { agent: 'a' }), record(4, { agent: 'a' })]);
-        const seqs = async (filter: Parameters<Store['listAuditEvents']>[0]) => (await store.listAuditEvents(filter)).map((event) => event.seq);
-        expect(await seqs({ requestId: 'wanted' })).toEqual([2]);
-        expect(await seqs({ agent: 'a' })).toEqual([1, 3, 4]);
-        expect(await seqs({ afterSeq: 2 })).toEqual([3, 4]);
-        expect(await seqs({ agent: 'a', afterSeq: 1, limit: 1 })).toEqual([3]);
-      });
-
-      it('refuses a seq that is taken, and writes none of that batch', async () => {
-        const store = await fresh();
-        await store.appendAuditEvents([record(1), record(2)]);
-        await expect(store.appendAuditEvents([record(3), record(2)])).rejects.toThrow();
-        expect((await store.listAuditEvents()).map((event) => event.seq)).toEqual([1, 2]);
-        expect(await store.lastAuditEvent()).toEqual({ seq: 2, hash: record(2).hash });
-      });
-
-      it('accepts an empty batch as a no-op', async () => {
-        const store = await fresh();
-        await store.appendAuditEvents([]);
-        expect(await store.lastAuditEvent()).toBeUndefined();
       });
     });
   });

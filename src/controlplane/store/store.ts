@@ -1,5 +1,4 @@
 import type { ApiKeyRecord } from '../../model/api-key.js';
-import type { AuditEvent } from '../../model/audit-event.js';
 import type { GovernanceStore } from './governance-store.js';
 import type { Manifest, SourceRef } from '../../model/manifests/index.js';
 
@@ -96,31 +95,6 @@ export interface Store {
   markApiKeyWarned(id: string, at: Date): Promise<boolean>;
   /** Records when keys were last used; an older time than the stored one is ignored. */
   markApiKeysUsed(lastUsed: ReadonlyMap<string, Date>): Promise<void>;
-  /**
-   * Appends chained audit records in one transaction: all of them or none. Refuses a `seq`
-   * that is already taken. The record's `json` is stored as given (it is what was hashed).
-   */
-  appendAuditEvents(records: readonly ChainedAuditRecord[]): Promise<void>;
-  /** The newest record's chain position, to continue the chain after a restart. */
-  lastAuditEvent(): Promise<{ readonly seq: number; readonly hash: string } | undefined>;
-  /** Records in `seq` order; filters are optional and combine with AND. */
-  listAuditEvents(filter?: AuditEventFilter): Promise<AuditEvent[]>;
   close(): Promise<void>;
 }
 
-/** An AuditEvent placed in the hash chain (see controlplane/audit/audit-chain.ts), serialised once. */
-export interface ChainedAuditRecord {
-  readonly seq: number;
-  readonly hash: string;
-  readonly event: AuditEvent;
-  /** The record as stored and exported: the event with `seq`, `prevHash` and `hash`. */
-  readonly json: string;
-}
-
-export interface AuditEventFilter {
-  readonly requestId?: string;
-  readonly agent?: string;
-  /** Only records with `seq` greater than this. */
-  readonly afterSeq?: number;
-  readonly limit?: number;
-}

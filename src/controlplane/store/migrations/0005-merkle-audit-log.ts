@@ -12,12 +12,12 @@ import { sql, type Kysely, type Migration } from 'kysely';
  * - `audit_nodes`: hashes of complete aligned subtrees of 256 leaves and more, so roots and
  *   proofs over millions of records read kilobytes, not the whole log.
  * - `audit_checkpoints`: signed tree heads (size, root, time), each naming the one before.
- * - `audit_segments`: sealed segments that retention has pruned.
+ * - `audit_segments`: sealed segments that retention has pruned, and whether any record is left.
  * - `audit_holds`: legal holds on an agent or an incident; held records are never pruned.
  * - `audit_sink_cursors`: how far each SIEM export sink has delivered.
  *
- * The hash-chained table of the earlier format is kept, renamed, untouched: its records stay
- * readable and verifiable with the old chain, and nothing is lost by the upgrade.
+ * The hash-chained table of the earlier format (`audit_events`, plain SHA-256 chain) is kept,
+ * renamed to `audit_events_v1` and untouched, so nothing is lost by the upgrade.
  */
 export function merkleAuditLog(): Migration {
   return {
@@ -57,15 +57,24 @@ export function merkleAuditLog(): Migration {
       await db.schema
         .createTable('audit_segments')
         .addColumn('idx', 'integer', (column) => column.primaryKey())
+        // The hash of the segment's last record: the next segment's first record names it as prevHash.
+        .addColumn('last_hash', 'text', (column) => column.notNull())
         .addColumn('pruned_at', 'text', (column) => column.notNull())
+        // Records pruned and kept (held or not yet expired) by the last pruning of the segment.
         .addColumn('pruned', 'integer', (column) => column.notNull())
         .addColumn('kept', 'integer', (column) => column.notNull())
+        // 1 when no record was left and the segment's blocks were deleted (its subtree node stands in).
+        .addColumn('dropped', 'integer', (column) => column.notNull())
         .execute();
       await db.schema
         .createTable('audit_holds')
         .addColumn('id', 'text', (column) => column.primaryKey())
+        // `agent`: everything the agent did; `incident`: the agent's records in the incident's time window.
         .addColumn('kind', 'text', (column) => column.notNull())
         .addColumn('target', 'text', (column) => column.notNull())
+        .addColumn('agent', 'text', (column) => column.notNull())
+        .addColumn('from_time', 'text')
+        .addColumn('to_time', 'text')
         .addColumn('reason', 'text', (column) => column.notNull())
         .addColumn('created_at', 'text', (column) => column.notNull())
         .addColumn('created_by', 'text', (column) => column.notNull())

@@ -1,0 +1,15 @@
+import { AuditService } from '../controlplane/audit/audit-service.js';
+import { loadCheckpointSigner } from '../controlplane/audit/signing-key.js';
+import type { SqlStore } from '../controlplane/store/sql-store.js';
+import type { GatewayConfig } from '../model/config/gateway-config.js';
+
+/** The audit log of a store, with the configured signing key, segment size and retention. */
+export function openAudit(store: SqlStore, audit: GatewayConfig['audit'], dataDirectory: string, env: NodeJS.ProcessEnv): AuditService {
+  if (store.sqlite === undefined) throw new Error('the audit log needs the SQLite store');
+  if (!Number.isInteger(Math.log2(audit.segmentSize))) throw new Error(`audit.segmentSize ${audit.segmentSize} is not a power of two; use 65536 (or 256, 512, 1024, …)`);
+  return new AuditService(store.sqlite, {
+    signer: loadCheckpointSigner(audit.signingKey, dataDirectory, env),
+    segmentSize: audit.segmentSize,
+    retention: audit.retention,
+  });
+}
