@@ -95,20 +95,23 @@ export function verifyAudit(log: AuditLog, checkpoints: readonly Checkpoint[], p
       checkRoot();
     }
     if (firstBad !== undefined) break;
-    if (block.firstSeq < expected) {
-      bad(expected, `record ${expected} is stored twice`);
+    if (block.lastSeq < expected) {
+      bad(expected, `record ${block.lastSeq} is stored twice`);
       break;
     }
-    if (block.lines.length !== block.lastSeq - block.firstSeq + 1 || block.hashes.length !== block.lines.length * 32) {
-      bad(block.firstSeq + Math.min(block.lines.length, block.hashes.length / 32), `the block of records ${block.firstSeq}–${block.lastSeq} holds ${block.lines.length} records: records were removed or added`);
-    }
-    for (let index = 0; index < block.lines.length && firstBad === undefined; index++) {
+    const count = block.lastSeq - block.firstSeq + 1;
+    if (block.hashes.length !== count * 32) bad(block.firstSeq, `the block of records ${block.firstSeq}–${block.lastSeq} holds ${block.hashes.length / 32} leaf hashes: hashes were removed or added`);
+    // A range check starts inside the block that holds `from`.
+    for (let index = Math.max(0, expected - block.firstSeq); index < count && firstBad === undefined; index++) {
       const seq = block.firstSeq + index;
       if (seq > last) break;
       const stored = block.hashes.subarray(index * 32, index * 32 + 32);
-      const line = block.lines[index]!;
+      const line = block.lines[index];
       let leaf: Buffer;
-      if (line === '') {
+      if (line === undefined) {
+        bad(seq, `record ${seq} is missing: it was deleted`);
+        break;
+      } else if (line === '') {
         leaf = stored;
         prunedCount++;
       } else {
@@ -130,6 +133,7 @@ export function verifyAudit(log: AuditLog, checkpoints: readonly Checkpoint[], p
       goodUpTo = seq;
       if (seq % 100_000 === 0) options.onProgress?.(seq - from + 1, last - from + 1);
     }
+    if (firstBad === undefined && block.lines.length > count) bad(block.lastSeq + 1, `the block of records ${block.firstSeq}–${block.lastSeq} holds ${block.lines.length} records: records were inserted`);
     expected = block.lastSeq + 1;
   }
   if (firstBad === undefined && goodUpTo < last && expected <= last) {

@@ -13,7 +13,7 @@ export interface CoverageOperation {
   readonly covered: boolean;
   /** Grants that cover it (`role/grants/id`); runtime grants from access requests show under `~runtime/<agent>`. */
   readonly grants: readonly string[];
-  /** Agents that hold one of those grants. */
+  /** Agents that hold one of those grants (decommissioned ones left out). */
   readonly agents: readonly string[];
 }
 
@@ -62,6 +62,7 @@ export function coverageOf(snapshot: Snapshot, policyVersion: string): PolicyCov
   }
   const agentsByRole = new Map<string, string[]>();
   for (const agent of snapshot.agents.values()) {
+    if (agent.state === 'decommissioned') continue;
     for (const role of agent.access.roles) agentsByRole.set(role.role, [...(agentsByRole.get(role.role) ?? []), agent.name]);
   }
   const operationDetail = [...snapshot.operations]

@@ -41,6 +41,8 @@ export class JsonlFileTransport implements SinkTransport {
   /** The UTC day of the live file's last write; undefined while it is empty. */
   #day: string | undefined;
   #last: DeliveredMark | undefined;
+  /** Only a regular file is rotated (not a pipe or device the path may point at). */
+  #regular = true;
 
   constructor(private readonly options: JsonlFileOptions) {
     this.target = `jsonl ${options.file}`;
@@ -61,7 +63,7 @@ export class JsonlFileTransport implements SinkTransport {
       const today = utcDay(this.#now());
       const tooBig = this.options.maxBytes > 0 && this.#size + data.length > this.options.maxBytes;
       const newDay = this.options.rotateDaily && this.#day !== undefined && this.#day !== today;
-      if (this.#size > 0 && (tooBig || newDay)) handle = await this.#rotate();
+      if (this.#regular && this.#size > 0 && (tooBig || newDay)) handle = await this.#rotate();
       before = this.#size;
       await handle.appendFile(data);
       if (this.options.fsync) await handle.datasync();
@@ -85,10 +87,12 @@ export class JsonlFileTransport implements SinkTransport {
     await mkdir(path.dirname(this.options.file), { recursive: true, mode: 0o750 });
     const handle = await open(this.options.file, 'a+', JSONL_FILE_MODE);
     try {
-      // The mode given to open() applies only to a new file, and the umask may narrow it.
-      await handle.chmod(JSONL_FILE_MODE);
       const info = await handle.stat();
-      let size = info.size;
+      // The mode given to open() applies only to a new file, and the umask may narrow it. Only a
+      // regular file is ours to change: a path may point at a device or pipe a shipper reads.
+      if (info.isFile()) await handle.chmod(JSONL_FILE_MODE);
+      this.#regular = info.isFile();
+      let size = this.#regular ? info.size : 0;
       this.#last = undefined;
       if (size > 0) {
         const start = Math.max(0, size - TAIL_BYTES);
