@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAccess } from './commands/access.js';
 import { registerAdminLog } from './commands/admin-log.js';
 import { registerAgents } from './commands/agents.js';
+import { registerAudit } from './commands/audit.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerDiff } from './commands/diff.js';
 import { registerKeys } from './commands/keys.js';
@@ -42,6 +43,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     history.registerHistory(program);
     start.registerStart(program);
     demo.registerDemo(program);
+    (await import('./commands/report.js')).registerReport(program);
   }
   registerAgents(program);
   registerKeys(program);
@@ -52,6 +54,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   registerTokens(program);
   registerOwners(program);
   registerAdminLog(program);
+  registerAudit(program);
   return program;
 }
 

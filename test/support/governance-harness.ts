@@ -421,7 +421,7 @@ export async function startGovernanceHarness(options: HarnessOptions = {}): Prom
     async auditEvents(until = () => true) {
       const deadline = Date.now() + 5000;
       for (;;) {
-        const events = (harness.rows('select event from audit_events order by seq') as { event: string }[]).map((row) => JSON.parse(row.event) as AuditEvent);
+        const events = (harness.rows('select records from audit_blocks order by first_seq') as { records: string }[]).flatMap((row) => row.records.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as AuditEvent));
         if (until(events) || Date.now() > deadline) return events;
         await sleep(5);
       }

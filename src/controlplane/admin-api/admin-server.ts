@@ -5,12 +5,14 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyBaseLogger, type FastifyTypeProvider, type RawServerDefault } from 'fastify';
 import { errorDefinition, type ErrorCode } from '../../model/errors.js';
 import type { Actor } from '../agents/lifecycle.js';
+import type { AuditService } from '../audit/audit-service.js';
 import type { Governance } from '../governance/governance.js';
 import { GovernanceError } from '../governance/governance-error.js';
 import type { AdminAuthenticator } from './admin-authenticator.js';
 import { registerAccessRoutes } from './routes/access-routes.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAgentRoutes } from './routes/agent-routes.js';
+import { registerAuditRoutes } from './routes/audit-routes.js';
 import { APPROVAL_CALLBACK_PATH, registerApprovalRoutes } from './routes/approval-routes.js';
 import { registerKeyRoutes } from './routes/key-routes.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -38,6 +40,8 @@ export interface AdminServerOptions {
   readonly authenticator: AdminAuthenticator;
   /** Health, readiness and metrics of the data plane in the same process, served unauthenticated. */
   readonly ops?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** The audit log: query, export, proofs and legal holds under /audit (absent: no audit routes). */
+  readonly audit?: AuditService;
   /** HMAC key of signed approval callbacks (`stepUp.callbackSecret`, resolved); without it they are refused. */
   readonly approvalCallbackSecret?: string;
 }
@@ -121,6 +125,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   registerAccessRoutes(app, governance);
   registerApprovalRoutes(app, governance, { callbackSecret: options.approvalCallbackSecret });
   registerAdminRoutes(app, governance);
+  if (options.audit !== undefined) registerAuditRoutes(app, governance, options.audit);
   return app;
 }
 
