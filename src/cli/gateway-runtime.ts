@@ -6,7 +6,9 @@ import { createAdminServer } from '../controlplane/admin-api/admin-server.js';
 import { agentApprovals } from '../controlplane/approvals/agent-approvals.js';
 import { AdminLog } from '../controlplane/audit/admin-log.js';
 import type { AuditService } from '../controlplane/audit/audit-service.js';
+import { WorkerAppender } from '../controlplane/audit/audit-appender.js';
 import { AuditWriter } from '../controlplane/audit/audit-writer.js';
+import { packageRoot } from './package-root.js';
 import { openAudit } from './open-audit.js';
 import { startAuditJobs } from '../controlplane/audit/audit-jobs.js';
 import type { LoadedGatewayConfig } from '../controlplane/config/gateway-config-file.js';
@@ -96,11 +98,15 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
     const audit = openAudit(store, config.audit, options.dataDirectory, env);
     const auditJobs = startAuditJobs(audit, config.audit, { now, onError: (error) => process.emitWarning(`warden: audit: ${error.message}`) });
     closers.push(async () => auditJobs.stop());
-    const writer = await AuditWriter.open(audit.log, {
-      flushIntervalMs: config.audit.flushIntervalMs,
-      ...(config.audit.jsonl !== undefined ? { jsonlFile: path.resolve(baseDirectory, config.audit.jsonl) } : {}),
-      onError: (error) => process.emitWarning(`warden: audit: ${error.message}`),
-    });
+    const auditWarning = (message: string) => process.emitWarning(`warden: audit: ${message}`);
+    // Records are hashed and stored on a worker thread: the request thread only serialises them.
+    const appender = new WorkerAppender(
+      path.join(packageRoot(), 'dist/src/controlplane/audit/audit-append-worker.js'),
+      { databaseFile: sqliteFileIn(options.dataDirectory), segmentSize: config.audit.segmentSize, jsonlFile: config.audit.jsonl === undefined ? undefined : path.resolve(baseDirectory, config.audit.jsonl) },
+      { onWarning: auditWarning },
+    );
+    await appender.start();
+    const writer = new AuditWriter(appender, { flushIntervalMs: config.audit.flushIntervalMs, onError: (error) => auditWarning(error.message) });
     closers.push(() => writer.close());
     const usage = new UsageTracker(store);
     const usageTimer = setInterval(() => void usage.flush().catch((error: Error) => process.emitWarning(`warden: usage: ${error.message}`)), 5000);
@@ -139,6 +145,7 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       governance,
       authenticator: new AdminAuthenticator(governance.tokens, config.admin.oidc, baseDirectory, now),
       ops: (req, res) => live.ops(req, res),
+      audit,
       ...(callbackSecret !== undefined ? { approvalCallbackSecret: callbackSecret } : {}),
     });
     closers.push(() => admin.close());

@@ -3,6 +3,7 @@ import http, { type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { InlineAppender } from '../../src/controlplane/audit/audit-appender.js';
 import { AuditLog } from '../../src/controlplane/audit/audit-log.js';
 import { AuditWriter } from '../../src/controlplane/audit/audit-writer.js';
 import { defaultGatewayConfig } from '../../src/controlplane/config/gateway-config-file.js';
@@ -109,7 +110,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     audit: { flushIntervalMs: 5, ...base.audit },
   });
   const log = AuditLog.open(store.sqlite!);
-  const writer = await AuditWriter.open(log, { flushIntervalMs: config.audit.flushIntervalMs });
+  const writer = new AuditWriter(new InlineAppender(log), { flushIntervalMs: config.audit.flushIntervalMs });
   const gateway = new Gateway({
     config,
     baseDirectory: directory,

@@ -1,6 +1,6 @@
 import type Sqlite from 'better-sqlite3';
 import type { AuditEvent } from '../../model/audit-event.js';
-import { chainRecord, GENESIS_HASH, type ChainedAuditRecord } from './audit-chain.js';
+import { chainRecord, GENESIS_HASH, serializeAuditEvent, type ChainedAuditRecord, type SerializedAuditEvent } from './audit-chain.js';
 import { MerkleFrontier, nodeHash, splitPoint } from './merkle-tree.js';
 
 /** Subtrees of 2^NODE_LEVEL leaves and more are stored as they complete (`audit_nodes`). */
@@ -12,6 +12,11 @@ const MAX_BLOCK_RECORDS = 512;
 export interface AuditLogOptions {
   /** Leaves per segment, the unit retention prunes: a power of two ≥ 256 (default 65,536). */
   readonly segmentSize?: number;
+  /**
+   * Another thread or process appends (the append worker): this instance only reads, and
+   * catches up with the database before it answers the size or a root.
+   */
+  readonly follow?: boolean;
 }
 
 /** One record as stored: its position and its text (which carries `seq`, `prevHash` and `hash`). */
@@ -48,6 +53,7 @@ interface BlockRow {
  */
 export class AuditLog {
   readonly segmentSize: number;
+  readonly #follow: boolean;
   #seq = 0;
   #prevHash = GENESIS_HASH;
   #frontier: MerkleFrontier;
@@ -56,6 +62,7 @@ export class AuditLog {
   readonly #selectNode: Sqlite.Statement<[number, number], { hash: Buffer }>;
   readonly #blocksFrom: Sqlite.Statement<[number, number], BlockRow>;
   readonly #blockAt: Sqlite.Statement<[number], BlockRow>;
+  readonly #lastBlock: Sqlite.Statement<[], { last_seq: number; hashes: Buffer }>;
   readonly #appendAll: (records: ChainedAuditRecord[]) => void;
 
   private constructor(
@@ -63,12 +70,14 @@ export class AuditLog {
     options: AuditLogOptions,
   ) {
     this.segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+    this.#follow = options.follow === true;
     if (!Number.isInteger(Math.log2(this.segmentSize)) || this.segmentSize < 2 ** NODE_LEVEL) throw new Error(`segmentSize must be a power of two of at least ${2 ** NODE_LEVEL}`);
     this.#insertBlock = db.prepare('INSERT INTO audit_blocks (first_seq, last_seq, min_time, max_time, agents, apis, data_classes, records, hashes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.#insertNode = db.prepare('INSERT OR REPLACE INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)');
     this.#selectNode = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?');
     this.#blocksFrom = db.prepare('SELECT first_seq, last_seq, records, hashes FROM audit_blocks WHERE last_seq >= ? ORDER BY first_seq LIMIT ?');
     this.#blockAt = db.prepare('SELECT first_seq, last_seq, records, hashes FROM audit_blocks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1');
+    this.#lastBlock = db.prepare('SELECT last_seq, hashes FROM audit_blocks ORDER BY first_seq DESC LIMIT 1');
     this.#frontier = this.#newFrontier();
     this.#appendAll = db.transaction((records: ChainedAuditRecord[]) => {
       const frontier = this.#frontier;
@@ -89,22 +98,28 @@ export class AuditLog {
   /** Opens the log in a migrated store database and continues it where it ends. */
   static open(db: Sqlite.Database, options: AuditLogOptions = {}): AuditLog {
     const log = new AuditLog(db, options);
-    const last = log.#blockAt.get(Number.MAX_SAFE_INTEGER);
-    if (last !== undefined) {
-      log.#seq = last.last_seq;
-      log.#prevHash = `sha256:${last.hashes.subarray(last.hashes.length - HASH_BYTES).toString('hex')}`;
-      log.#frontier = log.frontierAt(last.last_seq, true);
-    }
+    log.#catchUp();
     return log;
+  }
+
+  /** Takes the log's end from the database: at open, and before a follower answers. */
+  #catchUp(): void {
+    const last = this.#lastBlock.get();
+    if (last === undefined || last.last_seq === this.#seq) return;
+    this.#seq = last.last_seq;
+    this.#prevHash = `sha256:${last.hashes.subarray(last.hashes.length - HASH_BYTES).toString('hex')}`;
+    this.#frontier = this.frontierAt(last.last_seq, !this.#follow);
   }
 
   /** The number of records ever appended (pruned ones included): the tree's size and the last `seq`. */
   size(): number {
+    if (this.#follow) this.#catchUp();
     return this.#seq;
   }
 
   /** MTH of the whole log now. */
   root(): Buffer {
+    if (this.#follow) this.#catchUp();
     return this.#frontier.root();
   }
 
@@ -113,6 +128,12 @@ export class AuditLog {
    * nothing is appended and the chain stays where it was, so the caller may retry the batch.
    */
   append(events: readonly AuditEvent[]): ChainedAuditRecord[] {
+    return this.appendSerialized(events.map(serializeAuditEvent));
+  }
+
+  /** `append` for events serialised already (by the request thread, for the append worker). */
+  appendSerialized(events: readonly SerializedAuditEvent[]): ChainedAuditRecord[] {
+    if (this.#follow) throw new Error('this audit log follows another writer and cannot append');
     if (events.length === 0) return [];
     const records: ChainedAuditRecord[] = [];
     let seq = this.#seq;
@@ -197,6 +218,7 @@ export class AuditLog {
    */
   subtreeHash = (start: number, end: number): Buffer => {
     const width = end - start;
+    if (end > this.#seq && this.#follow) this.#catchUp();
     if (width <= 0 || end > this.#seq) throw new RangeError(`leaves ${start}–${end} are not in a log of ${this.#seq}`);
     const level = Math.log2(width);
     if (Number.isInteger(level) && level >= NODE_LEVEL && start % width === 0) {
@@ -215,6 +237,7 @@ export class AuditLog {
 
   /** MTH of the first `size` leaves: the root a checkpoint of that size signs. */
   rootAt(size: number): Buffer {
+    if (this.#follow) this.#catchUp();
     if (size > this.#seq) throw new RangeError(`the log holds ${this.#seq} records, not ${size}`);
     return size === this.#seq ? this.#frontier.root() : this.frontierAt(size).root();
   }
@@ -268,7 +291,7 @@ class BlockBuilder {
   }
 
   add(record: ChainedAuditRecord): void {
-    const event = record.event;
+    const event = record.source;
     if (this.#lines.length === 0) {
       this.#first = record.seq;
       this.#minTime = event.time;
@@ -278,11 +301,9 @@ class BlockBuilder {
     this.#last = record.seq;
     this.#lines.push(record.json);
     this.#hashes.push(record.leaf);
-    if (event.agent !== undefined) this.#agents.add(event.agent.name);
-    if (event.api !== undefined) {
-      this.#apis.add(event.api.name);
-      for (const dataClass of event.api.dataClasses) this.#classes.add(dataClass);
-    }
+    if (event.agent !== undefined) this.#agents.add(event.agent);
+    if (event.api !== undefined) this.#apis.add(event.api);
+    for (const dataClass of event.dataClasses) this.#classes.add(dataClass);
   }
 
   row(): unknown[] {

@@ -10,6 +10,8 @@ import { SinkCursors } from './sink-cursors.js';
 export interface AuditServiceOptions {
   readonly signer: CheckpointSigner;
   readonly segmentSize?: number;
+  /** Another writer appends (see AuditLogOptions.follow). */
+  readonly follow?: boolean;
   readonly retention?: RetentionPolicy;
 }
 
@@ -27,7 +29,7 @@ export class AuditService {
   readonly retention: RetentionPolicy;
 
   constructor(db: Sqlite.Database, options: AuditServiceOptions) {
-    this.log = AuditLog.open(db, options.segmentSize === undefined ? {} : { segmentSize: options.segmentSize });
+    this.log = AuditLog.open(db, { ...(options.segmentSize !== undefined ? { segmentSize: options.segmentSize } : {}), follow: options.follow === true });
     this.checkpoints = new Checkpoints(db);
     this.holds = new LegalHolds(db);
     this.cursors = new SinkCursors(db);

@@ -1,12 +1,14 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../model/audit-event.js';
 import { auditEvent, storedAuditTexts } from '../../../test/support/audit-fixtures.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import type { SqlStore } from '../store/sql-store.js';
+import { InlineAppender, WorkerAppender, type AuditAppender } from './audit-appender.js';
 import { AuditLog } from './audit-log.js';
 import { chainProblem, GENESIS_HASH } from './audit-chain.js';
 import { AuditWriter } from './audit-writer.js';
@@ -49,9 +51,17 @@ function breakStore(): () => void {
 
 const ids = (texts: readonly string[]) => texts.map((text) => (JSON.parse(text) as AuditEvent).id);
 
-describe('AuditWriter', () => {
+// The worker runs the built code (dist/, built by the tests' global setup), as `warden start` does.
+const WORKER_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/src/controlplane/audit/audit-append-worker.js');
+
+const appenders: [string, (jsonlFile?: string) => AuditAppender][] = [
+  ['on the request thread', (jsonlFile) => new InlineAppender(AuditLog.open(store.sqlite!), jsonlFile === undefined ? {} : { jsonlFile })],
+  ['on the append worker', (jsonlFile) => new WorkerAppender(WORKER_FILE, { databaseFile: file, segmentSize: 65_536, jsonlFile })],
+];
+
+describe.each(appenders)('AuditWriter appending %s', (_, appender) => {
   it('writes buffered records on its own within the flush interval', async () => {
-    const writer = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 20 });
+    const writer = new AuditWriter(appender(), { flushIntervalMs: 20 });
     writer.write(event(1));
     writer.write(event(2));
     expect(writer.pending()).toBe(2);
@@ -63,10 +73,10 @@ describe('AuditWriter', () => {
   });
 
   it('chains many records across chunks and continues the chain after a restart', async () => {
-    const first = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 50 });
+    const first = new AuditWriter(appender(), { flushIntervalMs: 50 });
     for (let n = 1; n <= 200; n++) first.write(event(n));
     await first.close();
-    const second = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 50 });
+    const second = new AuditWriter(appender(), { flushIntervalMs: 50 });
     second.write(event(201));
     await second.close();
     const texts = storedTexts();
@@ -76,7 +86,7 @@ describe('AuditWriter', () => {
 
   it('appends the same records to the JSONL file', async () => {
     const jsonl = path.join(directory, 'logs', 'audit.jsonl');
-    const writer = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 50, jsonlFile: jsonl });
+    const writer = new AuditWriter(appender(jsonl), { flushIntervalMs: 50 });
     for (let n = 1; n <= 3; n++) writer.write(event(n));
     await writer.close();
     expect((await readFile(jsonl, 'utf8')).split('\n')).toEqual([...storedTexts(), '']);
@@ -84,7 +94,7 @@ describe('AuditWriter', () => {
 
   it('keeps records while the store fails and writes each exactly once when it recovers', async () => {
     const errors: string[] = [];
-    const writer = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 5, onError: (error) => errors.push(error.message) });
+    const writer = new AuditWriter(appender(), { flushIntervalMs: 5, onError: (error: Error) => errors.push(error.message) });
     writer.write(event(1));
     await writer.flush();
     const repair = breakStore();
@@ -102,14 +112,14 @@ describe('AuditWriter', () => {
   });
 
   it('resolves a durable write only once the record is in the store', async () => {
-    const writer = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 50 });
+    const writer = new AuditWriter(appender(), { flushIntervalMs: 50 });
     await writer.writeDurably(event(1));
     expect(ids(storedTexts())).toEqual(['id-1']);
     await writer.close();
   });
 
   it('rejects a durable write the store refuses and withdraws its record, keeping buffered ones', async () => {
-    const writer = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 5, onError: () => undefined });
+    const writer = new AuditWriter(appender(), { flushIntervalMs: 5, onError: () => undefined });
     const repair = breakStore();
     writer.write(event(1));
     await expect(writer.writeDurably(event(2))).rejects.toThrow(/disk on fire/);
@@ -120,7 +130,7 @@ describe('AuditWriter', () => {
   });
 
   it('refuses records after close, and close reports records it could not write', async () => {
-    const writer = await AuditWriter.open(AuditLog.open(store.sqlite!), { flushIntervalMs: 5, onError: () => undefined });
+    const writer = new AuditWriter(appender(), { flushIntervalMs: 5, onError: () => undefined });
     const repair = breakStore();
     writer.write(event(1));
     await expect(writer.close()).rejects.toThrow('1 audit records could not be written');

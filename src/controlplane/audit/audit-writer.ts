@@ -1,13 +1,10 @@
-import { appendFile, mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { AuditEvent } from '../../model/audit-event.js';
-import type { AuditLog } from './audit-log.js';
+import type { AuditAppender } from './audit-appender.js';
+import { serializeAuditEvent } from './audit-chain.js';
 
 export interface AuditWriterOptions {
   /** How long a record may wait before it is written (≤ 50 ms: what a crash may lose). */
   readonly flushIntervalMs: number;
-  /** Also append every record to this JSONL file. */
-  readonly jsonlFile?: string;
   /** Called when a flush fails; the records stay buffered and are retried. */
   readonly onError?: (error: Error) => void;
   /** Called after each batch is durable (export sinks start delivering it). */
@@ -34,17 +31,10 @@ export class AuditWriter {
   #closed = false;
   #failures = 0;
 
-  private constructor(
-    private readonly log: AuditLog,
+  constructor(
+    private readonly appender: AuditAppender,
     private readonly options: AuditWriterOptions,
   ) {}
-
-  /** Opens a writer that appends to `log` (which continues where it ends). */
-  static async open(log: AuditLog, options: AuditWriterOptions): Promise<AuditWriter> {
-    const writer = new AuditWriter(log, options);
-    if (options.jsonlFile !== undefined) await mkdir(path.dirname(path.resolve(options.jsonlFile)), { recursive: true });
-    return writer;
-  }
 
   /** Accepts a record; it is durable after the next flush, at most `flushIntervalMs` from now. */
   write(event: AuditEvent): void {
@@ -83,10 +73,11 @@ export class AuditWriter {
     }
   }
 
-  /** Flushes and stops; a failure to flush is thrown so the caller knows records are at risk. */
+  /** Flushes and stops (the appender too); a failure to flush is thrown so the caller knows records are at risk. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.flush();
+    await this.appender.close();
     if (this.#buffer.length > 0) throw new Error(`${this.#buffer.length} audit records could not be written`);
   }
 
@@ -125,11 +116,8 @@ export class AuditWriter {
   }
 
   async #write(batch: readonly Pending[]): Promise<void> {
-    const chained = this.log.append(batch.map((pending) => pending.event));
+    // Serialising is the request thread's whole share of the work; the appender does the rest.
+    await this.appender.append(batch.map((pending) => serializeAuditEvent(pending.event)));
     this.options.onAppended?.();
-    if (this.options.jsonlFile !== undefined) {
-      // The log is the record of truth and already has the batch: a JSONL failure is reported, not retried.
-      await appendFile(this.options.jsonlFile, chained.map((record) => record.json).join('\n') + '\n').catch((error: Error) => this.options.onError?.(new Error(`appending to ${this.options.jsonlFile} failed; the store has these records: ${error.message}`, { cause: error })));
-    }
   }
 }

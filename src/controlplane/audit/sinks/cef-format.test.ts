@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../../model/audit-event.js';
+import { exportRecordOf } from '../../../../test/audit/sink-receivers.js';
 import { auditEvent } from '../../../../test/support/audit-fixtures.js';
-import { chainRecord, GENESIS_HASH } from '../audit-chain.js';
 import { cefMessage, escapeExtensionValue, escapeHeader } from './cef-format.js';
-import { exportRecord, type ExportRecord } from './export-record.js';
+import type { ExportRecord } from './export-record.js';
 
 function record(overrides: Partial<AuditEvent> = {}, seq = 3): ExportRecord {
   const event = { ...auditEvent(seq, { agent: 'support-bot', api: { name: 'crm', operation: 'getCustomer' } }), ...overrides };
-  return exportRecord({ seq, json: chainRecord(event, seq, GENESIS_HASH).json });
+  return exportRecordOf(event, seq);
 }
 
 /** Splits a CEF line the way a consumer does: 7 header fields on unescaped `|`, then key=value pairs. */

@@ -17,7 +17,7 @@ export function exportRecord(stored: StoredAuditRecord): ExportRecord {
     event = JSON.parse(stored.json) as ExportRecord['event'];
   } catch {
     // The chain verifier tells what happened to it; the sink cannot skip it silently.
-    throw new Error(`audit record ${stored.seq} in the store is not valid JSON: the audit log is damaged there; verify its hash chain before exporting further`);
+    throw new Error(`audit record ${stored.seq} in the store is not valid JSON: the audit log is damaged there: run "warden audit verify" to find what changed; the sink waits at this record`);
   }
   return { seq: stored.seq, json: stored.json, event };
 }

@@ -44,7 +44,11 @@ export class JsonlFileTransport implements SinkTransport {
   /** Only a regular file is rotated (not a pipe or device the path may point at). */
   #regular = true;
 
-  constructor(private readonly options: JsonlFileOptions) {
+  // Private (#): neither JSON.stringify nor util.inspect shows it, and the webhook's holds its secret.
+  readonly #options: JsonlFileOptions;
+
+  constructor(options: JsonlFileOptions) {
+    this.#options = options;
     this.target = `jsonl ${options.file}`;
   }
 
@@ -61,19 +65,19 @@ export class JsonlFileTransport implements SinkTransport {
     try {
       handle = await this.#open();
       const today = utcDay(this.#now());
-      const tooBig = this.options.maxBytes > 0 && this.#size + data.length > this.options.maxBytes;
-      const newDay = this.options.rotateDaily && this.#day !== undefined && this.#day !== today;
+      const tooBig = this.#options.maxBytes > 0 && this.#size + data.length > this.#options.maxBytes;
+      const newDay = this.#options.rotateDaily && this.#day !== undefined && this.#day !== today;
       if (this.#regular && this.#size > 0 && (tooBig || newDay)) handle = await this.#rotate();
       before = this.#size;
       await handle.appendFile(data);
-      if (this.options.fsync) await handle.datasync();
+      if (this.#options.fsync) await handle.datasync();
       this.#size += data.length;
       this.#day = today;
     } catch (error) {
       // Cut a partly written batch off, so its retry does not leave records twice.
       if (handle !== undefined && before !== undefined) await handle.truncate(before).catch(() => undefined);
       await this.#closeHandle();
-      throw new DeliveryError(`appending records ${batch.firstSeq}–${batch.lastSeq} to ${this.options.file} failed: ${describe(error as Error)}`, 'unavailable', undefined, { cause: error });
+      throw new DeliveryError(`appending records ${batch.firstSeq}–${batch.lastSeq} to ${this.#options.file} failed: ${describe(error as Error)}`, 'unavailable', undefined, { cause: error });
     }
   }
 
@@ -84,8 +88,8 @@ export class JsonlFileTransport implements SinkTransport {
   /** Opens (creating) the live file, removes a torn last line and notes where the file ends. */
   async #open(): Promise<FileHandle> {
     if (this.#handle !== undefined) return this.#handle;
-    await mkdir(path.dirname(this.options.file), { recursive: true, mode: 0o750 });
-    const handle = await open(this.options.file, 'a+', JSONL_FILE_MODE);
+    await mkdir(path.dirname(this.#options.file), { recursive: true, mode: 0o750 });
+    const handle = await open(this.#options.file, 'a+', JSONL_FILE_MODE);
     try {
       const info = await handle.stat();
       // The mode given to open() applies only to a new file, and the umask may narrow it. Only a
@@ -124,20 +128,20 @@ export class JsonlFileTransport implements SinkTransport {
   async #rotate(): Promise<FileHandle> {
     await this.#closeHandle();
     const stamp = this.#now().toISOString().replace(/[-:.]/g, '');
-    let target = `${this.options.file}.${stamp}`;
-    for (let n = 1; await exists(target); n++) target = `${this.options.file}.${stamp}-${n}`;
-    await rename(this.options.file, target);
+    let target = `${this.#options.file}.${stamp}`;
+    for (let n = 1; await exists(target); n++) target = `${this.#options.file}.${stamp}-${n}`;
+    await rename(this.#options.file, target);
     await this.#prune();
     return this.#open();
   }
 
   async #prune(): Promise<void> {
-    const directory = path.dirname(this.options.file);
-    const prefix = `${path.basename(this.options.file)}.`;
+    const directory = path.dirname(this.#options.file);
+    const prefix = `${path.basename(this.#options.file)}.`;
     const rotated = (await readdir(directory))
       .filter((name) => name.startsWith(prefix) && ROTATED_SUFFIX.test(name.slice(prefix.length)))
       .sort();
-    for (const name of rotated.slice(0, Math.max(0, rotated.length - this.options.keep))) {
+    for (const name of rotated.slice(0, Math.max(0, rotated.length - this.#options.keep))) {
       await rm(path.join(directory, name), { force: true });
     }
   }
@@ -149,7 +153,7 @@ export class JsonlFileTransport implements SinkTransport {
   }
 
   #now(): Date {
-    return this.options.now?.() ?? new Date();
+    return this.#options.now?.() ?? new Date();
   }
 }
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../../model/audit-event.js';
+import { exportRecordOf } from '../../../../test/audit/sink-receivers.js';
 import { auditEvent } from '../../../../test/support/audit-fixtures.js';
-import { chainRecord, GENESIS_HASH } from '../audit-chain.js';
-import { exportRecord, type ExportRecord } from './export-record.js';
+import type { ExportRecord } from './export-record.js';
 import { ocsfApiActivity } from './ocsf-format.js';
 
 function record(overrides: Partial<AuditEvent> = {}, seq = 5): ExportRecord {
   const event = { ...auditEvent(seq, { agent: 'support-bot', api: { name: 'crm', operation: 'getCustomer' } }), ...overrides };
-  return exportRecord({ seq, json: chainRecord(event, seq, GENESIS_HASH).json });
+  return exportRecordOf(event, seq);
 }
 
 const http = (method: string, status = 200) => ({ ...auditEvent(1).http, method, status });
@@ -38,7 +38,7 @@ describe('OCSF API Activity', () => {
       src_endpoint: { ip: '198.51.100.7', location: { country: 'FR' } },
       metadata: { product: { name: 'Warden', vendor_name: 'Warden', version: '0.1.0' }, version: '1.1.0', uid: 'id-5', sequence: 5, correlation_uid: 'trace-1' },
     });
-    expect(ocsf.unmapped.warden).toMatchObject({ seq: 5, hash: rec.event.hash, prevHash: GENESIS_HASH, node: 'test' });
+    expect(ocsf.unmapped.warden).toMatchObject({ seq: 5, hash: rec.event.hash, prevHash: `sha256:${'0'.repeat(64)}`, node: 'test' });
     // time is epoch milliseconds, not text.
     expect(typeof ocsf.time).toBe('number');
   });

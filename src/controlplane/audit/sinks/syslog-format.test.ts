@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { chainRecord, GENESIS_HASH } from '../audit-chain.js';
 import type { AuditEvent } from '../../../model/audit-event.js';
 import { auditEvent } from '../../../../test/support/audit-fixtures.js';
-import { parseRfc5424 } from '../../../../test/audit/sink-receivers.js';
-import { exportRecord, type ExportRecord } from './export-record.js';
+import { exportRecordOf, parseRfc5424 } from '../../../../test/audit/sink-receivers.js';
+import type { ExportRecord } from './export-record.js';
 import { escapeParamValue, octetCounted, structuredData, syslogMessage } from './syslog-format.js';
 
 const OPTIONS = { facility: 13, hostname: 'gw-1.example', enterpriseId: 32473, procId: '4242' };
 
 function record(overrides: Partial<AuditEvent> = {}, seq = 7): ExportRecord {
   const event = { ...auditEvent(seq, { agent: 'support-bot', api: { name: 'crm', operation: 'getCustomer' } }), ...overrides };
-  const chained = chainRecord(event, seq, GENESIS_HASH);
-  return exportRecord({ seq, json: chained.json });
+  return exportRecordOf(event, seq);
 }
 
 describe('RFC 5424 syslog messages', () => {

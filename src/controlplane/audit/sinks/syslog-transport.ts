@@ -35,7 +35,11 @@ export class SyslogTransport implements SinkTransport {
   /** Why the current connection is no longer usable (close, end or error), once it is not. */
   #broken: string | undefined;
 
-  constructor(private readonly options: SyslogTransportOptions) {
+  // Private (#): neither JSON.stringify nor util.inspect shows it, and the webhook's holds its secret.
+  readonly #options: SyslogTransportOptions;
+
+  constructor(options: SyslogTransportOptions) {
+    this.#options = options;
     this.target = `syslog+${options.transport}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   }
 
@@ -60,7 +64,7 @@ export class SyslogTransport implements SinkTransport {
     if (socket === undefined || socket.destroyed) return;
     // A graceful end lets the receiver read what was written; destroy if it does not close soon.
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => socket.destroy(), Math.min(this.options.timeoutMs, 2000));
+      const timer = setTimeout(() => socket.destroy(), Math.min(this.#options.timeoutMs, 2000));
       socket.once('close', () => {
         clearTimeout(timer);
         resolve();
@@ -70,15 +74,15 @@ export class SyslogTransport implements SinkTransport {
   }
 
   #connect(): Promise<net.Socket> {
-    const { host, port, timeoutMs } = this.options;
+    const { host, port, timeoutMs } = this.#options;
     return new Promise<net.Socket>((resolve, reject) => {
       let socket: net.Socket;
-      if (this.options.transport === 'tls') {
-        const serverName = this.options.serverName ?? host;
+      if (this.#options.transport === 'tls') {
+        const serverName = this.#options.serverName ?? host;
         socket = tls.connect({
           host,
           port,
-          ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}),
+          ...(this.#options.ca !== undefined ? { ca: this.#options.ca } : {}),
           // SNI carries DNS names only; an IP address is still checked against the certificate.
           ...(net.isIP(serverName) === 0 ? { servername: serverName } : {}),
           checkServerIdentity: (_host, certificate) => tls.checkServerIdentity(serverName, certificate),
@@ -88,7 +92,7 @@ export class SyslogTransport implements SinkTransport {
       } else {
         socket = net.connect({ host, port });
       }
-      const ready = this.options.transport === 'tls' ? 'secureConnect' : 'connect';
+      const ready = this.#options.transport === 'tls' ? 'secureConnect' : 'connect';
       const timer = setTimeout(() => fail(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
       const fail = (error: Error) => {
         clearTimeout(timer);
@@ -127,8 +131,8 @@ export class SyslogTransport implements SinkTransport {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#drop(socket);
-        reject(new DeliveryError(`writing to ${this.target} did not finish within ${this.options.timeoutMs} ms (the receiver is not reading)`));
-      }, this.options.timeoutMs);
+        reject(new DeliveryError(`writing to ${this.target} did not finish within ${this.#options.timeoutMs} ms (the receiver is not reading)`));
+      }, this.#options.timeoutMs);
       socket.write(payload, 'utf8', (error) => {
         clearTimeout(timer);
         if (error) {

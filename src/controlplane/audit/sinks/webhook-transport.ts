@@ -33,7 +33,11 @@ export class WebhookTransport implements SinkTransport {
   readonly #origin: string;
   readonly #agent: Agent;
 
-  constructor(private readonly options: WebhookTransportOptions) {
+  // Private (#): neither JSON.stringify nor util.inspect shows it, and the webhook's holds its secret.
+  readonly #options: WebhookTransportOptions;
+
+  constructor(options: WebhookTransportOptions) {
+    this.#options = options;
     const url = new URL(options.url);
     // Error messages and status show the origin only: a path or query may hold a token.
     this.#origin = url.origin;
@@ -46,19 +50,19 @@ export class WebhookTransport implements SinkTransport {
   }
 
   async deliver(batch: FormattedBatch): Promise<void> {
-    const ndjson = this.options.body === 'ndjson';
+    const ndjson = this.#options.body === 'ndjson';
     const body = ndjson ? `${batch.items.join('\n')}\n` : `[${batch.items.join(',')}]`;
     const range = `${batch.firstSeq}-${batch.lastSeq}`;
     const headers = {
       'content-type': ndjson ? 'application/x-ndjson' : 'application/json',
-      'user-agent': this.options.userAgent,
+      'user-agent': this.#options.userAgent,
       [BATCH_HEADER]: range,
-      [SIGNATURE_HEADER]: signatureHeader(this.options.secret, body, Math.floor(Date.now() / 1000)),
+      [SIGNATURE_HEADER]: signatureHeader(this.#options.secret, body, Math.floor(Date.now() / 1000)),
     };
     let statusCode: number;
     let retryAfter: string | string[] | undefined;
     try {
-      const response = await request(this.options.url, { method: 'POST', headers, body, dispatcher: this.#agent, signal: AbortSignal.timeout(this.options.timeoutMs) });
+      const response = await request(this.#options.url, { method: 'POST', headers, body, dispatcher: this.#agent, signal: AbortSignal.timeout(this.#options.timeoutMs) });
       statusCode = response.statusCode;
       retryAfter = response.headers['retry-after'];
       // The answer's body is not used; read and drop a bounded amount so the connection is reused.
