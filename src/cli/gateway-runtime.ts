@@ -8,6 +8,8 @@ import { AdminLog } from '../controlplane/audit/admin-log.js';
 import type { AuditService } from '../controlplane/audit/audit-service.js';
 import { WorkerAppender } from '../controlplane/audit/audit-appender.js';
 import { AuditWriter } from '../controlplane/audit/audit-writer.js';
+import { ExportThread } from '../controlplane/audit/sinks/export-thread.js';
+import type { SinkStatus } from '../controlplane/audit/sinks/sink-worker.js';
 import { packageRoot } from './package-root.js';
 import { openAudit } from './open-audit.js';
 import { startAuditJobs } from '../controlplane/audit/audit-jobs.js';
@@ -37,6 +39,8 @@ export interface GatewayRuntime {
   readonly addresses: { readonly agent: AddressInfo; readonly admin: AddressInfo };
   readonly store: Store;
   readonly audit: AuditService;
+  /** The SIEM export sinks' state (empty without `audit.sinks`). */
+  auditSinks(): Promise<SinkStatus[]>;
   /** The first admin token's file when this start created it. */
   readonly adminTokenFile: string | undefined;
   /** Problems worth a warning at start (unresolvable upstream credentials, no policy yet). */
@@ -106,7 +110,14 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       { onWarning: auditWarning },
     );
     await appender.start();
-    const writer = new AuditWriter(appender, { flushIntervalMs: config.audit.flushIntervalMs, onError: (error) => auditWarning(error.message) });
+    // SIEM export on a thread of its own; a sink it cannot feed (bad field, unreadable CA, missing secret) stops the start.
+    const exportThread = config.audit.sinks.length === 0 ? undefined : await ExportThread.start(
+      path.join(packageRoot(), 'dist/src/controlplane/audit/sinks/export-thread-worker.js'),
+      { databaseFile: sqliteFileIn(options.dataDirectory), segmentSize: config.audit.segmentSize, sinks: config.audit.sinks, baseDirectory, env },
+      auditWarning,
+    );
+    if (exportThread !== undefined) closers.push(() => exportThread.stop());
+    const writer = new AuditWriter(appender, { flushIntervalMs: config.audit.flushIntervalMs, onError: (error) => auditWarning(error.message), ...(exportThread !== undefined ? { onAppended: () => exportThread.nudge() } : {}) });
     closers.push(() => writer.close());
     const usage = new UsageTracker(store);
     const usageTimer = setInterval(() => void usage.flush().catch((error: Error) => process.emitWarning(`warden: usage: ${error.message}`)), 5000);
@@ -146,6 +157,7 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       authenticator: new AdminAuthenticator(governance.tokens, config.admin.oidc, baseDirectory, now),
       ops: (req, res) => live.ops(req, res),
       audit,
+      ...(exportThread !== undefined ? { auditSinks: () => exportThread.status() } : {}),
       ...(callbackSecret !== undefined ? { approvalCallbackSecret: callbackSecret } : {}),
     });
     closers.push(() => admin.close());
@@ -164,6 +176,7 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       addresses: { agent: addresses.agent, admin: admin.server.address() as AddressInfo },
       store,
       audit,
+      auditSinks: async () => exportThread?.status() ?? [],
       adminTokenFile,
       warnings,
       jobs,

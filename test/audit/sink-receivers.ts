@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
@@ -7,6 +8,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { AuditLog } from '../../src/controlplane/audit/audit-log.js';
 import { SinkCursors } from '../../src/controlplane/audit/sink-cursors.js';
+import { exportRecord, type ExportRecord } from '../../src/controlplane/audit/sinks/export-record.js';
 import { verifySignatureHeader } from '../../src/controlplane/notify/webhook-signature.js';
 import { openSqliteStore } from '../../src/controlplane/store/sqlite-store.js';
 import type { SqlStore } from '../../src/controlplane/store/sql-store.js';
@@ -56,6 +58,14 @@ export async function openTestAuditLog(prefix = 'warden-sinks-'): Promise<TestAu
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** A record as the log stores it (the event between `seq`/`prevHash` and `hash`), for format tests; the hashes are made up. */
+export function exportRecordOf(event: AuditEvent, seq: number): ExportRecord {
+  const prevHash = `sha256:${'0'.repeat(64)}`;
+  const hash = `sha256:${createHash('sha256').update(`record ${seq}`).digest('hex')}`;
+  const body = JSON.stringify(event);
+  return exportRecord({ seq, json: `{"seq":${seq},"prevHash":"${prevHash}",${body.slice(1, -1)},"hash":"${hash}"}` });
 }
 
 /** Resolves once `check` holds, polling; fails with `what` after `timeoutMs`. */
@@ -136,13 +146,15 @@ export class SyslogReceiver {
   }
 }
 
-/** What the webhook receiver does with one POST: answer with a status, or cut the connection. */
-export type WebhookBehaviour = number | 'destroy';
+/** What the webhook receiver does with one POST: answer with a status, cut the connection, or answer 204 after 300 ms. */
+export type WebhookBehaviour = number | 'destroy' | 'slow';
 
 export interface ReceivedBatch {
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
   readonly items: string[];
+  /** When it arrived (Date.now()). */
+  readonly at: number;
 }
 
 /**
@@ -191,7 +203,7 @@ export class WebhookReceiver {
           response.writeHead(400).end();
           return;
         }
-        const batch = { headers: request.headers, body, items };
+        const batch = { headers: request.headers, body, items, at: Date.now() };
         this.attempts.push(batch);
         const check = verifySignatureHeader(request.headers['x-warden-signature'] as string | undefined, raw, this.secret, Math.floor(Date.now() / 1000));
         if (!check.ok) {
@@ -204,6 +216,13 @@ export class WebhookReceiver {
         const behaviour = this.script.shift() ?? 204;
         if (behaviour === 'destroy') {
           request.socket.destroy();
+          return;
+        }
+        if (behaviour === 'slow') {
+          setTimeout(() => {
+            this.accepted.push(batch);
+            response.writeHead(204).end();
+          }, 300);
           return;
         }
         if (behaviour >= 200 && behaviour < 300) this.accepted.push(batch);

@@ -165,6 +165,14 @@ export function registerAudit(program: Command): void {
       });
     });
 
+  withAdminOptions(audit.command('sinks').description('SIEM export sinks of the running gateway: cursor, lag, last error, last delivery')).action(
+    adminAction<AdminOptions>(async (client, options) => {
+      const answer = await client.get<{ size: number; sinks: { name: string; type: string; target: string; cursor: number; lag: number; failures: number; lastError?: { message: string; at: string }; lastSuccessAt?: string }[] }>('/audit/sinks');
+      if (options.json) return printJson(answer);
+      printLines(answer.sinks.length === 0 ? ['no export sink is configured (audit.sinks)'] : table(['NAME', 'TYPE', 'TARGET', 'CURSOR', 'LAG', 'FAILURES', 'LAST DELIVERY', 'LAST ERROR'], answer.sinks.map((sink) => [sink.name, sink.type, sink.target, String(sink.cursor), String(sink.lag), String(sink.failures), sink.lastSuccessAt ?? '-', sink.lastError === undefined ? '-' : `${sink.lastError.at} ${sink.lastError.message}`])));
+    }),
+  );
+
   withAdminOptions(audit.command('holds').description('legal holds (active ones; --all for released too)').option('--all', 'include released holds')).action(
     adminAction<AdminOptions & { all?: boolean }>(async (client, options) => {
       const answer = await client.get<{ holds: HoldJson[] }>('/audit/holds', { all: options.all === true ? 'true' : undefined });

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { errorDefinition, type ErrorCode } from '../../model/errors.js';
 import type { Actor } from '../agents/lifecycle.js';
 import type { AuditService } from '../audit/audit-service.js';
+import type { SinkStatus } from '../audit/sinks/sink-worker.js';
 import type { Governance } from '../governance/governance.js';
 import { GovernanceError } from '../governance/governance-error.js';
 import type { AdminAuthenticator } from './admin-authenticator.js';
@@ -42,6 +43,8 @@ export interface AdminServerOptions {
   readonly ops?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** The audit log: query, export, proofs and legal holds under /audit (absent: no audit routes). */
   readonly audit?: AuditService;
+  /** The SIEM export sinks' state, for GET /audit/sinks. */
+  readonly auditSinks?: () => Promise<readonly SinkStatus[]>;
   /** HMAC key of signed approval callbacks (`stepUp.callbackSecret`, resolved); without it they are refused. */
   readonly approvalCallbackSecret?: string;
 }
@@ -125,7 +128,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   registerAccessRoutes(app, governance);
   registerApprovalRoutes(app, governance, { callbackSecret: options.approvalCallbackSecret });
   registerAdminRoutes(app, governance);
-  if (options.audit !== undefined) registerAuditRoutes(app, governance, options.audit);
+  if (options.audit !== undefined) registerAuditRoutes(app, governance, options.audit, options.auditSinks ?? (async () => []));
   return app;
 }
 

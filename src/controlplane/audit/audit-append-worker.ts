@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Sqlite from 'better-sqlite3';
 import type { AppendWorkerData } from './audit-appender.js';
 import { appendJsonl } from './audit-appender.js';
-import type { SerializedAuditEvent } from './audit-chain.js';
+import type { SerializedAuditBatch } from './audit-chain.js';
 import { AuditLog } from './audit-log.js';
 
 /**
@@ -18,7 +18,7 @@ database.pragma('synchronous = NORMAL');
 const log = AuditLog.open(database, { segmentSize: data.segmentSize });
 let jsonl = Promise.resolve();
 
-port.on('message', (message: { readonly id: number; readonly events: readonly SerializedAuditEvent[] } | { readonly close: true }) => {
+port.on('message', (message: { readonly id: number; readonly batch: SerializedAuditBatch } | { readonly close: true }) => {
   if ('close' in message) {
     void jsonl.then(() => {
       database.close();
@@ -27,7 +27,7 @@ port.on('message', (message: { readonly id: number; readonly events: readonly Se
     return;
   }
   try {
-    const records = log.appendSerialized(message.events);
+    const records = log.appendSerialized(message.batch);
     port.postMessage({ id: message.id, ok: true });
     if (data.jsonlFile !== undefined) {
       const file = data.jsonlFile;

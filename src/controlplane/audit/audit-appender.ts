@@ -1,7 +1,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { SerializedAuditEvent } from './audit-chain.js';
+import type { SerializedAuditBatch } from './audit-chain.js';
 import type { AuditLog } from './audit-log.js';
 
 /**
@@ -10,7 +10,7 @@ import type { AuditLog } from './audit-log.js';
  * and rejects with nothing appended when it is not, so the writer can retry the batch.
  */
 export interface AuditAppender {
-  append(events: readonly SerializedAuditEvent[]): Promise<void>;
+  append(batch: SerializedAuditBatch): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,8 +28,8 @@ export class InlineAppender implements AuditAppender {
     private readonly options: AppenderOptions = {},
   ) {}
 
-  async append(events: readonly SerializedAuditEvent[]): Promise<void> {
-    const records = this.log.appendSerialized(events);
+  async append(batch: SerializedAuditBatch): Promise<void> {
+    const records = this.log.appendSerialized(batch);
     if (this.options.jsonlFile !== undefined) await appendJsonl(this.options.jsonlFile, records.map((record) => record.json), this.options.onWarning);
   }
 
@@ -67,12 +67,12 @@ export class WorkerAppender implements AuditAppender {
     await this.#running();
   }
 
-  async append(events: readonly SerializedAuditEvent[]): Promise<void> {
+  async append(batch: SerializedAuditBatch): Promise<void> {
     const worker = await this.#running();
     const id = this.#nextId++;
     return new Promise<void>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, events });
+      worker.postMessage({ id, batch });
     });
   }
 

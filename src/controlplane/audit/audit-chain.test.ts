@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../model/audit-event.js';
-import { chainProblem, chainRecord, GENESIS_HASH, serializeAuditEvent } from './audit-chain.js';
+import { chainProblem, chainRecord, GENESIS_HASH } from './audit-chain.js';
 
 function event(n: number): AuditEvent {
   return {
@@ -27,7 +27,7 @@ function chain(n: number): string[] {
   const texts: string[] = [];
   let prevHash = GENESIS_HASH;
   for (let seq = 1; seq <= n; seq++) {
-    const record = chainRecord(serializeAuditEvent(event(seq)), seq, prevHash);
+    const record = chainRecord(JSON.stringify(event(seq)), seq, prevHash);
     texts.push(record.json);
     prevHash = record.hash;
   }
@@ -47,7 +47,7 @@ function firstProblem(texts: readonly string[]): { index: number; problem: strin
 
 describe('the audit hash chain', () => {
   it('stores the event with seq, prevHash and hash, and the event reads back unchanged', () => {
-    const record = chainRecord(serializeAuditEvent(event(1)), 1, GENESIS_HASH);
+    const record = chainRecord(JSON.stringify(event(1)), 1, GENESIS_HASH);
     const stored = JSON.parse(record.json) as AuditEvent;
     expect(stored).toEqual({ ...JSON.parse(JSON.stringify(event(1))), seq: 1, prevHash: GENESIS_HASH, hash: record.hash });
     expect(record.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -66,7 +66,7 @@ describe('the audit hash chain', () => {
 
   it('finds an edited record whose hash was recomputed, at the record after it', () => {
     const texts = chain(5);
-    const forged = chainRecord(serializeAuditEvent({ ...event(3), decision: { ...event(3).decision, outcome: 'deny' } }), 3, (JSON.parse(texts[1]!) as { hash: string }).hash);
+    const forged = chainRecord(JSON.stringify({ ...event(3), decision: { ...event(3).decision, outcome: 'deny' } }), 3, (JSON.parse(texts[1]!) as { hash: string }).hash);
     texts[2] = forged.json;
     expect(firstProblem(texts)).toEqual({ index: 3, problem: 'prevHash does not match the previous record' });
   });

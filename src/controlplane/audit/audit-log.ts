@@ -1,6 +1,6 @@
 import type Sqlite from 'better-sqlite3';
 import type { AuditEvent } from '../../model/audit-event.js';
-import { chainRecord, GENESIS_HASH, serializeAuditEvent, type ChainedAuditRecord, type SerializedAuditEvent } from './audit-chain.js';
+import { chainRecord, GENESIS_HASH, serializeAuditEvents, type ChainedAuditRecord, type SerializedAuditBatch } from './audit-chain.js';
 import { MerkleFrontier, nodeHash, splitPoint } from './merkle-tree.js';
 
 /** Subtrees of 2^NODE_LEVEL leaves and more are stored as they complete (`audit_nodes`). */
@@ -63,7 +63,7 @@ export class AuditLog {
   readonly #blocksFrom: Sqlite.Statement<[number, number], BlockRow>;
   readonly #blockAt: Sqlite.Statement<[number], BlockRow>;
   readonly #lastBlock: Sqlite.Statement<[], { last_seq: number; hashes: Buffer }>;
-  readonly #appendAll: (records: ChainedAuditRecord[]) => void;
+  readonly #appendAll: (records: ChainedAuditRecord[], batch: SerializedAuditBatch) => void;
 
   private constructor(
     readonly db: Sqlite.Database,
@@ -79,11 +79,12 @@ export class AuditLog {
     this.#blockAt = db.prepare('SELECT first_seq, last_seq, records, hashes FROM audit_blocks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1');
     this.#lastBlock = db.prepare('SELECT last_seq, hashes FROM audit_blocks ORDER BY first_seq DESC LIMIT 1');
     this.#frontier = this.#newFrontier();
-    this.#appendAll = db.transaction((records: ChainedAuditRecord[]) => {
+    this.#appendAll = db.transaction((records: ChainedAuditRecord[], batch: SerializedAuditBatch) => {
       const frontier = this.#frontier;
       let block = new BlockBuilder();
-      for (const record of records) {
-        block.add(record);
+      for (let index = 0; index < records.length; index++) {
+        const record = records[index]!;
+        block.add(record, batch.times[index]!, batch.agents[index]!, batch.apis[index]!, batch.dataClasses[index]!);
         frontier.append(record.leaf);
         // A block ends at a segment boundary, so pruning a segment never splits a block.
         if (block.size >= MAX_BLOCK_RECORDS || record.seq % this.segmentSize === 0) {
@@ -128,25 +129,25 @@ export class AuditLog {
    * nothing is appended and the chain stays where it was, so the caller may retry the batch.
    */
   append(events: readonly AuditEvent[]): ChainedAuditRecord[] {
-    return this.appendSerialized(events.map(serializeAuditEvent));
+    return this.appendSerialized(serializeAuditEvents(events));
   }
 
   /** `append` for events serialised already (by the request thread, for the append worker). */
-  appendSerialized(events: readonly SerializedAuditEvent[]): ChainedAuditRecord[] {
+  appendSerialized(batch: SerializedAuditBatch): ChainedAuditRecord[] {
     if (this.#follow) throw new Error('this audit log follows another writer and cannot append');
-    if (events.length === 0) return [];
+    if (batch.bodies.length === 0) return [];
     const records: ChainedAuditRecord[] = [];
     let seq = this.#seq;
     let prevHash = this.#prevHash;
-    for (const event of events) {
-      const record = chainRecord(event, ++seq, prevHash);
+    for (const body of batch.bodies) {
+      const record = chainRecord(body, ++seq, prevHash);
       records.push(record);
       prevHash = record.hash;
     }
     const before = this.#frontier;
     this.#frontier = before.copy();
     try {
-      this.#appendAll(records);
+      this.#appendAll(records, batch);
     } catch (error) {
       this.#frontier = before;
       throw error;
@@ -290,20 +291,19 @@ class BlockBuilder {
     return this.#lines.length;
   }
 
-  add(record: ChainedAuditRecord): void {
-    const event = record.source;
+  add(record: ChainedAuditRecord, time: string, agent: string, api: string, dataClasses: string): void {
     if (this.#lines.length === 0) {
       this.#first = record.seq;
-      this.#minTime = event.time;
-      this.#maxTime = event.time;
-    } else if (event.time < this.#minTime) this.#minTime = event.time;
-    else if (event.time > this.#maxTime) this.#maxTime = event.time;
+      this.#minTime = time;
+      this.#maxTime = time;
+    } else if (time < this.#minTime) this.#minTime = time;
+    else if (time > this.#maxTime) this.#maxTime = time;
     this.#last = record.seq;
     this.#lines.push(record.json);
     this.#hashes.push(record.leaf);
-    if (event.agent !== undefined) this.#agents.add(event.agent);
-    if (event.api !== undefined) this.#apis.add(event.api);
-    for (const dataClass of event.dataClasses) this.#classes.add(dataClass);
+    if (agent !== '') this.#agents.add(agent);
+    if (api !== '') this.#apis.add(api);
+    if (dataClasses !== '') for (const dataClass of dataClasses.split('|')) this.#classes.add(dataClass);
   }
 
   row(): unknown[] {

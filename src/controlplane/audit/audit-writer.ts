@@ -1,6 +1,6 @@
 import type { AuditEvent } from '../../model/audit-event.js';
 import type { AuditAppender } from './audit-appender.js';
-import { serializeAuditEvent } from './audit-chain.js';
+import { addToBatch, emptyBatch, serializedBody } from './audit-chain.js';
 
 export interface AuditWriterOptions {
   /** How long a record may wait before it is written (≤ 50 ms: what a crash may lose). */
@@ -13,6 +13,12 @@ export interface AuditWriterOptions {
 
 /** A record waiting to be written, and the strict-mode response waiting for it, if any. */
 interface Pending {
+  /**
+   * JSON.stringify of the event, made as the record is accepted: serialising is the request
+   * thread's whole share of the work, and done then it overlaps with the append worker storing
+   * the previous batch instead of waiting for it.
+   */
+  readonly body: string;
   readonly event: AuditEvent;
   readonly waiter: { readonly resolve: () => void; readonly reject: (error: Error) => void } | undefined;
 }
@@ -38,13 +44,13 @@ export class AuditWriter {
 
   /** Accepts a record; it is durable after the next flush, at most `flushIntervalMs` from now. */
   write(event: AuditEvent): void {
-    this.#accept({ event, waiter: undefined });
+    this.#accept({ body: serializedBody(event), event, waiter: undefined });
     this.#timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
   }
 
   /** Accepts a record and resolves once it is durable; rejects (and withdraws the record) if writing it failed. */
   writeDurably(event: AuditEvent): Promise<void> {
-    const durable = new Promise<void>((resolve, reject) => this.#accept({ event, waiter: { resolve, reject } }));
+    const durable = new Promise<void>((resolve, reject) => this.#accept({ body: serializedBody(event), event, waiter: { resolve, reject } }));
     // A waiting response should not wait for the timer: flush on the next turn, batching whoever else is waiting.
     setImmediate(() => void this.flush());
     return durable;
@@ -116,8 +122,10 @@ export class AuditWriter {
   }
 
   async #write(batch: readonly Pending[]): Promise<void> {
-    // Serialising is the request thread's whole share of the work; the appender does the rest.
-    await this.appender.append(batch.map((pending) => serializeAuditEvent(pending.event)));
+    const columns = emptyBatch();
+    for (const { body, event } of batch) addToBatch(columns, body, event);
+    await this.appender.append(columns);
     this.options.onAppended?.();
   }
 }
+

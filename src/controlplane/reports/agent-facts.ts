@@ -1,4 +1,5 @@
 import type { AgentState } from '../../model/manifests/index.js';
+import type { CompiledAgent } from '../../policy/snapshot.js';
 import type { AgentTransition, ReviewDecision } from '../store/governance-store.js';
 import { addDays, type ReportContext } from './report-context.js';
 
@@ -34,7 +35,7 @@ export async function loadAgentFacts(context: ReportContext): Promise<AgentFacts
   const governance = context.store.governance;
   const [records, decisions, rules] = await Promise.all([governance.listAgents(), governance.listReviewDecisions(), governance.listRules()]);
   const byName = new Map(records.map((record) => [record.name, record]));
-  const compiled = context.policy?.snapshot.agents ?? new Map();
+  const compiled: ReadonlyMap<string, CompiledAgent> = context.policy?.snapshot.agents ?? new Map();
   const names = [...new Set([...compiled.keys(), ...byName.keys()])].sort();
   const facts: AgentFacts[] = [];
   for (const name of names) {
@@ -45,7 +46,7 @@ export async function loadAgentFacts(context: ReportContext): Promise<AgentFacts
       name,
       owner: agent?.owner ?? definition?.owner ?? '',
       purpose: agent?.purpose ?? definition?.purpose ?? '',
-      roles: (agent?.roles ?? definition?.roles ?? []).filter((role: string) => !role.startsWith('~')),
+      roles: (agent?.roles ?? definition?.roles ?? []).filter((role) => !role.startsWith('~')),
       state: record?.state ?? agent?.state ?? 'proposed',
       stateSince: record?.stateSince,
       source: record?.source ?? 'unknown',

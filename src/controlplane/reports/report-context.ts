@@ -38,8 +38,7 @@ export interface ReportPolicy {
   readonly record: PolicyVersionRecord;
   /** The applied manifests (what `warden apply` put in force). */
   readonly applied: ManifestSet;
-  /** Applied manifests plus agents proposed through the admin API, runtime keys and rules. */
-  readonly effective: ManifestSet;
+  /** The applied manifests with agents proposed through the admin API, runtime keys and rules, compiled. */
   readonly snapshot: Snapshot;
 }
 
@@ -100,10 +99,11 @@ export async function createReportContext(store: Store, options: ReportContextOp
 async function loadPolicy(store: Store, now: Date, given: Snapshot | undefined): Promise<ReportPolicy | undefined> {
   const inForce = await policyInForce(store);
   if (inForce === undefined) return undefined;
+  if (given !== undefined) return { record: inForce.record, applied: inForce.set, snapshot: given };
   const governance = store.governance;
   const [agents, keys, bindings, rules] = await Promise.all([governance.listAgents(), store.listApiKeys(), governance.listBindings(), governance.listRules()]);
   const { set } = effectivePolicy(inForce.set, { agents, keys, bindings, rules });
-  return { record: inForce.record, applied: inForce.set, effective: set, snapshot: given ?? compile(set, { now }) };
+  return { record: inForce.record, applied: inForce.set, snapshot: compile(set, { now }) };
 }
 
 /**

@@ -13,6 +13,9 @@ import { cachingStatements } from './sqlite-statement-cache.js';
 export async function openSqliteStore(file: string): Promise<SqlStore> {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const database = new Sqlite(file);
+  // Takes effect only when the file is new. The audit log writes rows of a few hundred KB;
+  // 16 KiB pages halve what SQLite spends on their overflow chains against the 4 KiB default.
+  database.pragma('page_size = 16384');
   database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');

@@ -4,6 +4,7 @@ import { ProofUnavailableError, consistencyProof, inclusionProof } from '../../a
 import { parseCursor, queryAudit, summarizeAccess, scanAudit, type AuditFilter } from '../../audit/audit-query.js';
 import { auditCsv } from '../../audit/audit-export-format.js';
 import type { AuditService } from '../../audit/audit-service.js';
+import type { SinkStatus } from '../../audit/sinks/sink-worker.js';
 import { authorize, hasRole } from '../../governance/governance-context.js';
 import type { Governance } from '../../governance/governance.js';
 import { GovernanceError } from '../../governance/governance-error.js';
@@ -61,8 +62,15 @@ const Hold = Type.Object({
  * run, and legal holds. Reading needs admin, security or auditor; holds need admin or security,
  * and every hold placed or released is in the admin action log.
  */
-export function registerAuditRoutes(app: AdminApp, governance: Governance, audit: AuditService): void {
+export function registerAuditRoutes(app: AdminApp, governance: Governance, audit: AuditService, sinks: () => Promise<readonly SinkStatus[]>): void {
   const context = governance.context;
+
+  app.get('/audit/sinks', {
+    schema: { summary: 'SIEM export sinks: cursor, lag, last error and last delivery of each', tags: ['audit'], response: { 200: Type.Object({ size: Type.Integer(), sinks: Type.Array(Type.Object({}, { additionalProperties: true })) }) } },
+  }, async (request) => {
+    await requireFleetReader(context, request.actor, 'audit');
+    return { size: audit.log.size(), sinks: await sinks() };
+  });
 
   app.get('/audit/events', {
     schema: {

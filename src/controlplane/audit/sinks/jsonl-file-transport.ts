@@ -44,7 +44,7 @@ export class JsonlFileTransport implements SinkTransport {
   /** Only a regular file is rotated (not a pipe or device the path may point at). */
   #regular = true;
 
-  // Private (#): neither JSON.stringify nor util.inspect shows it, and the webhook's holds its secret.
+  // Private (#), as in every transport: neither JSON.stringify nor util.inspect shows the options (the webhook's hold its secret).
   readonly #options: JsonlFileOptions;
 
   constructor(options: JsonlFileOptions) {

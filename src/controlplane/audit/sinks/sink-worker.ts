@@ -114,7 +114,15 @@ export class SinkWorker {
   async #run(): Promise<void> {
     await this.#catchUp();
     while (!this.#stopped) {
-      const batch = this.#pending ?? this.#read();
+      let batch: StoredAuditRecord[];
+      try {
+        batch = this.#pending ?? this.#read();
+      } catch (error) {
+        // A busy or failing store is waited out like a receiver that is down.
+        this.#fail(new Error(`reading the audit log failed: ${(error as Error).message}`, { cause: error }));
+        await this.#sleep(this.#delay, false);
+        continue;
+      }
       if (batch.length === 0) {
         await this.#sleep(this.options.pollMs, true);
         continue;
@@ -170,8 +178,13 @@ export class SinkWorker {
       return;
     }
     if (mark === undefined || mark.seq <= this.#cursor) return;
-    const stored = mark.seq <= this.options.log.size() ? this.options.log.get(mark.seq) : undefined;
-    const hash = stored === undefined ? undefined : (JSON.parse(stored.json) as { hash?: string }).hash;
+    let hash: string | undefined;
+    try {
+      const stored = mark.seq <= this.options.log.size() ? this.options.log.get(mark.seq) : undefined;
+      hash = stored === undefined ? undefined : (JSON.parse(stored.json) as { hash?: string }).hash;
+    } catch {
+      hash = undefined;
+    }
     if (hash !== undefined && hash === mark.hash) {
       this.#advance(mark.seq);
       return;

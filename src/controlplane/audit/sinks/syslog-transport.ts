@@ -35,7 +35,7 @@ export class SyslogTransport implements SinkTransport {
   /** Why the current connection is no longer usable (close, end or error), once it is not. */
   #broken: string | undefined;
 
-  // Private (#): neither JSON.stringify nor util.inspect shows it, and the webhook's holds its secret.
+  // Private (#), as in every transport: neither JSON.stringify nor util.inspect shows the options (the webhook's hold its secret).
   readonly #options: SyslogTransportOptions;
 
   constructor(options: SyslogTransportOptions) {

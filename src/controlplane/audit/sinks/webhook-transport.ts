@@ -33,7 +33,7 @@ export class WebhookTransport implements SinkTransport {
   readonly #origin: string;
   readonly #agent: Agent;
 
-  // Private (#): neither JSON.stringify nor util.inspect shows it, and the webhook's holds its secret.
+  // Private (#): neither JSON.stringify nor util.inspect shows the options, which hold the secret.
   readonly #options: WebhookTransportOptions;
 
   constructor(options: WebhookTransportOptions) {
