@@ -162,3 +162,16 @@ describe('legal holds', () => {
     expect(log.map((event: Json) => event.action)).toEqual(['audit.release', 'audit.hold']);
   });
 });
+
+describe('GET /reports/{name}', () => {
+  it('gives compliance reports over the admin API, as JSON and as a printable page, to readers only', async () => {
+    const json = await h.as('audrey').get('/reports/violations');
+    expect(json.status).toBe(200);
+    expect(json.body.result).toMatchObject({ violations: 1 });
+    const html = await fetch(`${h.adminUrl}/reports/program-metrics?format=html`, { headers: { authorization: `Bearer ${h.tokens.audrey}` } });
+    expect(html.headers.get('content-type')).toContain('text/html');
+    expect(await html.text()).toContain('not yet measured');
+    expect((await h.as('alice').get('/reports/violations')).status).toBe(403);
+    expect((await h.as('audrey').get('/reports/nonsense')).status).toBe(404);
+  });
+});

@@ -97,7 +97,7 @@ async function withAuditLog<T>(store: Store, file: string, work: (audit: AuditLo
   const own = shared === undefined ? new Sqlite(file, { fileMustExist: true }) : undefined;
   own?.pragma('busy_timeout = 5000');
   try {
-    return await work(AuditLog.open(shared ?? own!));
+    return await work(AuditLog.open(shared ?? own!, { follow: true }));
   } finally {
     own?.close();
   }

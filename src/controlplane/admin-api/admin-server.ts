@@ -16,6 +16,7 @@ import { registerAgentRoutes } from './routes/agent-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { APPROVAL_CALLBACK_PATH, registerApprovalRoutes } from './routes/approval-routes.js';
 import { registerKeyRoutes } from './routes/key-routes.js';
+import { registerReportRoutes } from './routes/report-routes.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
 /**
@@ -128,7 +129,10 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   registerAccessRoutes(app, governance);
   registerApprovalRoutes(app, governance, { callbackSecret: options.approvalCallbackSecret });
   registerAdminRoutes(app, governance);
-  if (options.audit !== undefined) registerAuditRoutes(app, governance, options.audit, options.auditSinks ?? (async () => []));
+  if (options.audit !== undefined) {
+    registerAuditRoutes(app, governance, options.audit, options.auditSinks ?? (async () => []));
+    registerReportRoutes(app, governance, options.audit);
+  }
   return app;
 }
 
