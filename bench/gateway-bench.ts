@@ -33,6 +33,8 @@ Options:
                      the default) or pipeline (stream.pipeline, the idiomatic and slower way)
   --limits           give Warden's grant a rate limit and a quota (never reached), so every
                      call runs the in-memory limiter and answers with RateLimit headers
+  --sinks            turn the audit export on (two JSONL sinks: the records and OCSF 6003), so
+                     the run shows what SIEM export costs the data plane
   --profile <dir>    run both proxies under node --cpu-prof, profiles written to <dir> at the end
   --json             print the results as JSON instead of a table
   -h, --help         show this help
@@ -46,6 +48,7 @@ interface Options {
   readonly profile: string | undefined;
   readonly baseline: 'streamed' | 'pipeline';
   readonly limits: boolean;
+  readonly sinks: boolean;
   readonly json: boolean;
 }
 
@@ -73,6 +76,7 @@ function options(): Options {
       profile: { type: 'string' },
       baseline: { type: 'string', default: 'streamed' },
       limits: { type: 'boolean', default: false },
+      sinks: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -101,6 +105,7 @@ function options(): Options {
     warmup: positive('warmup', values.warmup, true, 0),
     profile: values.profile,
     limits: values.limits,
+    sinks: values.sinks,
     json: values.json,
   };
 }
@@ -149,7 +154,7 @@ async function main(): Promise<void> {
     children.push(upstream);
     const [bare, warden, loader] = await Promise.all([
       Child.start<ProxyReady>('bare proxy', file('bare-proxy.js'), { args: [upstream.ready.url, opts.baseline], execArgv }),
-      Child.start<ProxyReady>('warden', file('warden-proxy.js'), { args: [upstream.ready.url, ...(opts.limits ? ['--limits'] : [])], execArgv }),
+      Child.start<ProxyReady>('warden', file('warden-proxy.js'), { args: [upstream.ready.url, ...(opts.limits ? ['--limits'] : []), ...(opts.sinks ? ['--sinks'] : [])], execArgv }),
       Child.start<unknown>('load generator', file('load.js')),
     ]);
     children.push(bare, warden, loader);
@@ -159,7 +164,7 @@ async function main(): Promise<void> {
     await sanityCheck(bare, warden, authorization, upstreamBody, opts.limits);
 
     const cpus = os.cpus();
-    log(`gateway benchmark: ${opts.rounds} rounds × ${opts.duration} s per proxy, alternating, ${opts.connections} connections, warm-up ${opts.warmup} s, bare proxy ${opts.baseline}${opts.limits ? ', Warden with a rate limit and a quota' : ''}`);
+    log(`gateway benchmark: ${opts.rounds} rounds × ${opts.duration} s per proxy, alternating, ${opts.connections} connections, warm-up ${opts.warmup} s, bare proxy ${opts.baseline}${opts.limits ? ', Warden with a rate limit and a quota' : ''}${opts.sinks ? ', Warden exporting to two audit sinks' : ''}`);
     log(`Node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}); processes: upstream ${upstream.pid}, bare ${bare.pid}, warden ${warden.pid}, load ${loader.pid}`);
     log(`request: GET ${ALLOWED_PATH} with a Warden API key (the bare proxy gets the same bytes)`);
 

@@ -3,7 +3,7 @@
  * one route. An agent identified by a Warden API key, a grant whose parameter conditions are
  * checked on every call (a path parameter pattern and a query parameter enum), Warden's
  * upstream credential injected, buffered audit and usage counting on: the all-in-one runtime
- * of `warden start` (gateway and control plane) over an SQLite store in a temp folder. Usage (forked): warden-proxy.js <upstream URL> [--limits]
+ * of `warden start` (gateway and control plane) over an SQLite store in a temp folder. Usage (forked): warden-proxy.js <upstream URL> [--limits] [--sinks]
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -70,7 +70,7 @@ spec:
 
 async function main(): Promise<void> {
   const upstream = process.argv[2];
-  if (upstream === undefined) throw new Error('usage: warden-proxy.js <upstream URL> [--limits]');
+  if (upstream === undefined) throw new Error('usage: warden-proxy.js <upstream URL> [--limits] [--sinks]');
   // --limits: the grant gets a rate limit and a quota no run reaches, so each call pays for both checks.
   const limits = process.argv.includes('--limits') ? '      rateLimit: 1000000/s\n      quotas: [{ limit: 1000000000, per: hour }]\n' : '';
   const directory = await mkdtemp(path.join(os.tmpdir(), 'warden-gateway-bench-'));
@@ -80,8 +80,12 @@ async function main(): Promise<void> {
   let key = '';
   // What `warden start` runs: gateway, control plane and admin API, buffered audit (50 ms
   // flushes) with usage counting, on loopback and free ports.
+  // --sinks: the audit export runs too, to two JSONL files (the stored records and OCSF 6003).
+  const sinks = process.argv.includes('--sinks')
+    ? [{ name: 'bench-jsonl', type: 'jsonl', file: 'export/audit.jsonl', fsync: false }, { name: 'bench-ocsf', type: 'jsonl', file: 'export/ocsf.jsonl', format: 'ocsf', fsync: false }]
+    : [];
   const runtime = await startGatewayRuntime({
-    loaded: { config: defaultGatewayConfig({ gateway: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } }), baseDirectory: directory },
+    loaded: { config: defaultGatewayConfig({ gateway: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, audit: { sinks } }), baseDirectory: directory },
     dataDirectory: directory,
     manifests: manifestDir,
     appliedBy: 'bench',

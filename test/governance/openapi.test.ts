@@ -99,7 +99,7 @@ describe('the admin API document (GET /openapi.json)', () => {
 
   it('documents every route fastify serves, apart from the document itself and the ops endpoints', async () => {
     const governance = h.runtime.governance;
-    const app = await createAdminServer({ governance, authenticator: new AdminAuthenticator(governance.tokens, [], h.directory, governance.context.now), ops: async () => false });
+    const app = await createAdminServer({ governance, authenticator: new AdminAuthenticator(governance.tokens, [], h.directory, governance.context.now), ops: async () => false, audit: h.runtime.audit });
     try {
       await app.ready();
       const served = servedRoutes(app.printRoutes({ commonPrefix: false }));

@@ -4,14 +4,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { keyIdOf, signatureValid, type Checkpoint } from '../../controlplane/audit/audit-checkpoints.js';
 import { auditCsv } from '../../controlplane/audit/audit-export-format.js';
 import { consistencyProof, inclusionProof, ProofUnavailableError, type ConsistencyProof, type InclusionProof } from '../../controlplane/audit/audit-proofs.js';
 import { queryAudit, scanAudit, summarizeAccess, type AuditFilter, type AuditMatch } from '../../controlplane/audit/audit-query.js';
 import type { AuditService } from '../../controlplane/audit/audit-service.js';
 import { defaultGatewayConfig, loadGatewayConfig } from '../../controlplane/config/gateway-config-file.js';
-import { leafHash, verifyConsistency, verifyInclusion } from '../../controlplane/audit/merkle-tree.js';
-import { recordContent } from '../../controlplane/audit/audit-chain.js';
+import { checkProof } from '../../controlplane/audit/proof-check.js';
 import { openSqliteStore, sqliteFileIn } from '../../controlplane/store/sqlite-store.js';
 import { adminAction, withAdminOptions, type AdminOptions } from '../admin-client.js';
 import { table } from '../admin-format.js';
@@ -296,30 +294,6 @@ function printProof(options: LocalOptions, make: () => InclusionProof | Consiste
   }
   if (options.json === true) return printJson(proof);
   printLines(Object.entries(proof).map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`));
-}
-
-/** What is wrong with a proof as an auditor checks it, following docs/audit.md step by step. */
-export function checkProof(proof: Partial<InclusionProof & ConsistencyProof>, key: KeyObject): string[] {
-  const problems: string[] = [];
-  const checkpointOk = (checkpoint: Checkpoint | undefined, size: number | undefined, root: string | undefined, name: string) => {
-    if (checkpoint === undefined) return problems.push(`the proof has no ${name}`);
-    if (checkpoint.keyId !== keyIdOf(key)) problems.push(`the ${name} is signed by key ${checkpoint.keyId}, not by the key given (${keyIdOf(key)})`);
-    else if (!signatureValid(checkpoint, key)) problems.push(`the ${name}'s signature does not verify`);
-    if (!checkpoint.body.includes(`\nsize ${size}\nroot ${root}\n`)) problems.push(`the ${name}'s signed text does not name size ${size} and root ${root}`);
-    return 0;
-  };
-  const hex = (values: readonly string[] | undefined) => (values ?? []).map((value) => Buffer.from(value, 'hex'));
-  if (proof.record !== undefined && proof.leafIndex !== undefined && proof.treeSize !== undefined) {
-    checkpointOk(proof.checkpoint, proof.treeSize, proof.root, 'checkpoint');
-    const leaf = leafHash(recordContent(proof.record));
-    if (leaf.toString('hex') !== proof.leafHash) problems.push('the record does not hash to the proof\'s leaf hash');
-    if (!verifyInclusion(leaf, proof.leafIndex, proof.treeSize, hex(proof.path), Buffer.from(proof.root ?? '', 'hex'))) problems.push('the audit path does not lead from the record to the signed root');
-  } else if (proof.oldSize !== undefined && proof.newSize !== undefined) {
-    checkpointOk(proof.oldCheckpoint, proof.oldSize, proof.oldRoot, 'old checkpoint');
-    checkpointOk(proof.newCheckpoint, proof.newSize, proof.newRoot, 'new checkpoint');
-    if (!verifyConsistency(proof.oldSize, proof.newSize, hex(proof.path), Buffer.from(proof.oldRoot ?? '', 'hex'), Buffer.from(proof.newRoot ?? '', 'hex'))) problems.push('the proof does not show the old tree is a prefix of the new one');
-  } else problems.push('this is neither an inclusion proof nor a consistency proof');
-  return problems;
 }
 
 async function writeLines(lines: Iterable<string>, file: string | undefined): Promise<void> {

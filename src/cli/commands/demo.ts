@@ -5,6 +5,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { startDemoUpstreams, type DemoApi } from '../../../examples/upstreams/demo-upstreams.js';
+import { inclusionProof } from '../../controlplane/audit/audit-proofs.js';
+import { scanAudit, summarizeAccess } from '../../controlplane/audit/audit-query.js';
+import { checkProof } from '../../controlplane/audit/proof-check.js';
 import { defaultGatewayConfig } from '../../controlplane/config/gateway-config-file.js';
 import { issueApiKey } from '../../controlplane/credentials/issue-api-key.js';
 import { dataOption } from '../data-option.js';
@@ -135,6 +138,9 @@ export function registerDemo(program: Command): void {
           '  curl -s $ADMIN/agents -H "Authorization: Bearer $ADMIN_TOKEN"          # or: WARDEN_ADMIN_URL=$ADMIN WARDEN_ADMIN_TOKEN=$ADMIN_TOKEN npx warden agents list',
           '  curl -s $ADMIN/review-queue -H "Authorization: Bearer $ADMIN_TOKEN"',
           `  tail -n 3 ${path.relative(process.cwd(), path.join(dataDirectory, 'audit.jsonl'))}`,
+          `  npx warden audit query --data ${path.relative(process.cwd(), dataDirectory) || '.'} --agent support-bot --summary`,
+          `  npx warden audit verify --data ${path.relative(process.cwd(), dataDirectory) || '.'}`,
+          `  npx warden report program-metrics --data ${path.relative(process.cwd(), dataDirectory) || '.'}`,
           '',
           'Run the same gateway against real upstreams: warden start --config warden.yaml (docs/gateway.md);',
           'govern agents, keys and access with the admin API and the warden CLI (docs/governance.md).',
@@ -255,6 +261,26 @@ async function walkthrough(gateway: string, admin: string, runtime: GatewayRunti
     `${step + 1}. Every gateway call above is one audit record, hash-chained: ${events.length} new records, last seq ${last?.seq} hash ${last?.hash?.slice(0, 23)}…`,
     '   (in the store and in audit.jsonl; no key, token or query value is ever written;',
     '   the admin actions are in the admin log: curl $ADMIN/admin-events -H "Authorization: Bearer $ADMIN_TOKEN")',
+    '',
+  ]);
+  step++;
+
+  // The log is a Merkle tree: sign a checkpoint, prove one record, verify everything, answer the auditor.
+  const audit = runtime.audit;
+  const checkpoint = audit.checkpoint() ?? audit.checkpoints.latest()!;
+  const proof = inclusionProof(audit.log, audit.checkpoints, last?.seq ?? 1);
+  const proofHolds = checkProof(proof, audit.signer.publicKey).length === 0;
+  const verified = audit.verify();
+  const today = new Date().toISOString().slice(0, 10);
+  const pii = summarizeAccess(scanAudit(audit.log, { dataClass: 'pii', from: new Date(`${today}T00:00:00Z`), to: new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000) }));
+  printLines([
+    `${step + 1}. The audit log is a Merkle tree with signed checkpoints (docs/audit.md)`,
+    `   $ warden audit checkpoint && warden audit inclusion ${proof.seq} --json > proof.json && warden audit check-proof proof.json --public-key audit.pub.pem`,
+    `   checkpoint: ${checkpoint.treeSize} records, root ${checkpoint.root.slice(0, 16)}…, Ed25519 key ${checkpoint.keyId}`,
+    `   record ${proof.seq}: ${proof.path.length} hashes prove it is in that tree — ${proofHolds ? 'the proof holds' : 'THE PROOF FAILS'}`,
+    `   $ warden audit verify   →   ${verified.ok ? `intact: ${verified.checked} records re-hashed, ${verified.checkpointsChecked} signed roots match` : `TAMPERED at record ${verified.firstBad!.seq}: ${verified.firstBad!.problem}`}`,
+    `   $ warden audit query --data-class pii --on ${today} --summary   (who accessed personal data today, and what did they read?)`,
+    ...pii.flatMap((agent) => [`     ${agent.agent}: ${agent.calls} calls, ${agent.allowed} allowed, ${agent.refused} refused`, ...agent.operations.slice(0, 3).map((operation) => `       ${operation.operation}: ${operation.calls} calls`)]),
     '',
   ]);
 }
