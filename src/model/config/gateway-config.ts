@@ -94,7 +94,7 @@ export const GatewayConfigSchema = strictObject({
       dataClasses: Type.Record(Type.String({ minLength: 1 }), Type.Integer({ minimum: 1 }), { default: {}, description: 'days to keep records that touched a data class; the longest applicable wins' }),
       everyMinutes: Type.Integer({ minimum: 1, maximum: 10_080, default: 60, description: 'how often sealed segments are pruned' }),
     }, { default: {} }),
-    sinks: Type.Array(AuditSinkConfig, { default: [], description: 'SIEM export sinks (docs/audit.md)' }),
+    sinks: Type.Array(AuditSinkConfig, { default: [], description: 'SIEM export sinks (docs/audit-export.md)' }),
   }, { default: {} }),
   rateLimits: strictObject({
     backend: oneOf(['memory', 'redis'] as const, { default: 'memory', description: 'memory: each gateway process limits on its own; redis: gateways sharing a Redis enforce one limit together' }),
