@@ -195,6 +195,39 @@ describe('warden audit verify finds tampering at the right index', () => {
     expect(report.firstBad).toEqual({ seq: block.first_seq, problem: expect.stringContaining('missing') as unknown });
   });
 
+  it('finds a record blanked as if retention had pruned it', () => {
+    const report = tampered((database) => editStoredRecord(database, 700, () => '')).verify();
+    expect(report.firstBad).toEqual({ seq: 700, problem: expect.stringContaining('blanked') as unknown });
+    // …also in a segment retention did prune, when the segment is not sealed (past the last checkpoint).
+    const unsealed = tampered((database) => {
+      database.prepare("INSERT INTO audit_segments (idx, last_hash, pruned_at, pruned, kept, dropped) VALUES (4, 'x', 'now', 0, 0, 0)").run();
+      editStoredRecord(database, 1150, () => '');
+    }).verify();
+    expect(unsealed.firstBad?.seq).toBe(1150);
+  });
+
+  it('trusts only the keys an auditor gives, when given', () => {
+    const auditorsKey = CheckpointSigner.fromPem(CheckpointSigner.generatePem()).publicKey;
+    expect(audit.verify({ trustedKeys: [signer.publicKey] }).ok).toBe(true);
+    expect(audit.verify({ trustedKeys: [auditorsKey] }).firstBad?.problem).toContain('not among the keys given');
+  });
+
+  it('refuses a second writer instead of forking the log', () => {
+    const other = new AuditService(store.sqlite!, { signer, segmentSize: 256 });
+    audit.log.append([auditEvent(1201)]);
+    expect(() => other.log.append([auditEvent(1202)])).toThrow(/another process appends/);
+    expect(audit.verify().ok).toBe(true);
+  });
+
+  it('signs the root of exactly the size it names while a writer appends beside it', () => {
+    const follower = new AuditService(store.sqlite!, { signer, segmentSize: 256, follow: true });
+    const size = follower.log.size();
+    fill(audit, 37, 1201);
+    const checkpoint = follower.checkpoint(new Date('2026-03-15T12:00:00Z'))!;
+    expect(checkpoint.treeSize).toBe(size + 37);
+    expect(audit.verify()).toMatchObject({ ok: true, checkpointsChecked: 3 });
+  });
+
   it('finds reordered records', () => {
     const texts = storedAuditTexts(file);
     const report = tampered((database) => {

@@ -93,17 +93,18 @@ export function registerAudit(program: Command): void {
   )
     .addHelpText('after', '\nExit status: 0 intact, 1 tampering found, 2 could not run.\nExample:\n  warden audit verify --public-key audit-signing.pub.pem')
     .action(async (options: LocalOptions & { from?: string; to?: string; publicKey?: string[] }) => {
-      const extraKeys = await Promise.all((options.publicKey ?? []).map(readPublicKey));
+      const trustedKeys = await Promise.all((options.publicKey ?? []).map(readPublicKey));
       await withAudit(options, async (service) => {
         const progress = options.json === true ? undefined : (checked: number, total: number) => process.stderr.write(`verified ${checked.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} records\n`);
         const from = options.from === undefined ? undefined : positionOf(service, options.from, '--from');
         const to = options.to === undefined ? undefined : positionOf(service, options.to, '--to', true);
-        const report = service.verify({ ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), extraKeys, ...(progress !== undefined ? { onProgress: progress } : {}) });
+        const report = service.verify({ ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(trustedKeys.length > 0 ? { trustedKeys } : {}), ...(progress !== undefined ? { onProgress: progress } : {}) });
         if (!report.ok) process.exitCode = EXIT.negative;
         if (options.json === true) return printJson(report);
+        const against = trustedKeys.length > 0 ? `checkpoints checked against the ${trustedKeys.length} key(s) given` : service.signer === undefined ? 'no signing key here and none given (--public-key): checkpoints cannot be checked' : `checkpoints checked against the signing key in use here (${service.signer.keyId}); an auditor passes --public-key with the key they hold`;
         printLines(report.ok
-          ? [`intact: records ${report.from}–${report.to} (${report.checked.toLocaleString('en-US')} checked, ${report.pruned.toLocaleString('en-US')} pruned by retention), ${report.checkpointsChecked} signed checkpoints match; root ${report.root}`]
-          : [`TAMPERED: first bad record ${report.firstBad!.seq}: ${report.firstBad!.problem}`, `records ${report.from}–${report.firstBad!.seq - 1} checked and intact`]);
+          ? [against, `intact: records ${report.from}–${report.to} (${report.checked.toLocaleString('en-US')} checked, ${report.pruned.toLocaleString('en-US')} pruned by retention), ${report.checkpointsChecked} signed checkpoints match; root ${report.root}`]
+          : [against, `TAMPERED: first bad record ${report.firstBad!.seq}: ${report.firstBad!.problem}`, `records ${report.from}–${report.firstBad!.seq - 1} checked and intact`]);
       });
     });
 
@@ -136,10 +137,10 @@ export function registerAudit(program: Command): void {
     .action(async (options: LocalOptions) => {
       await withAudit(options, async (service) => {
         const checkpoints = service.checkpoints.list();
-        if (options.json === true) return printJson({ publicKey: service.signer.publicKeyPem(), keyId: service.signer.keyId, size: service.log.size(), checkpoints });
+        const signer = service.signer;
+        if (options.json === true) return printJson({ publicKey: signer?.publicKeyPem() ?? null, keyId: signer?.keyId ?? null, size: service.log.size(), checkpoints });
         printLines([
-          `log size ${service.log.size()}; signing key ${service.signer.keyId}:`,
-          service.signer.publicKeyPem().trimEnd(),
+          ...(signer === undefined ? [`log size ${service.log.size()}; no signing key here (audit.signingKey, or the data directory's key)`] : [`log size ${service.log.size()}; signing key ${signer.keyId}:`, signer.publicKeyPem().trimEnd()]),
           ...(checkpoints.length === 0 ? ['no checkpoint yet'] : table(['SIZE', 'TIME', 'ROOT', 'KEY'], checkpoints.map((checkpoint) => [String(checkpoint.treeSize), checkpoint.time, checkpoint.root, checkpoint.keyId]))),
         ]);
       });
@@ -151,16 +152,18 @@ export function registerAudit(program: Command): void {
         const made = service.checkpoint();
         if (options.json === true) return printJson(made ?? service.checkpoints.latest() ?? null);
         printLines([made === undefined ? `nothing new to sign: the latest checkpoint covers all ${service.log.size()} records` : `signed checkpoint of size ${made.treeSize}, root ${made.root}`]);
-      });
+      }, true);
     });
 
   local(audit.command('prune').description('apply retention now: prune expired records of sealed segments, keeping legal holds (the gateway does it every audit.retention.everyMinutes)'))
     .action(async (options: LocalOptions) => {
+      // Retention and segment size are the gateway's: pruning with defaults could remove records its config keeps.
+      if (options.config === undefined) throw new UsageError('audit prune needs the gateway\'s config (its audit.retention and segmentSize)', 'pass --config warden.yaml, the file `warden start` runs with');
       await withAudit(options, async (service) => {
         const report = service.prune();
         if (options.json === true) return printJson(report);
         printLines([`pruned ${report.pruned} records in ${report.segments} sealed segments (${report.dropped} dropped whole); ${report.held} expired records kept by legal holds`]);
-      });
+      }, true);
     });
 
   withAdminOptions(audit.command('sinks').description('SIEM export sinks of the running gateway: cursor, lag, last error, last delivery')).action(
@@ -219,12 +222,12 @@ interface HoldJson {
 }
 
 /** Opens the store and its audit log for one command, with the config's audit settings. */
-async function withAudit(options: LocalOptions, work: (audit: AuditService) => Promise<void>): Promise<void> {
+async function withAudit(options: LocalOptions, work: (audit: AuditService) => Promise<void>, sign = false): Promise<void> {
   const loaded = options.config === undefined ? { config: defaultGatewayConfig(), baseDirectory: process.cwd() } : await loadGatewayConfig(options.config);
   const dataDirectory = path.resolve(options.data);
   const store = await openSqliteStore(sqliteFileIn(dataDirectory));
   try {
-    await work(openAudit(store, loaded.config.audit, dataDirectory, process.env));
+    await work(openAudit(store, loaded.config.audit, dataDirectory, process.env, { sign }));
   } finally {
     await store.close();
   }

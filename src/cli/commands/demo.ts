@@ -269,7 +269,7 @@ async function walkthrough(gateway: string, admin: string, runtime: GatewayRunti
   const audit = runtime.audit;
   const checkpoint = audit.checkpoint() ?? audit.checkpoints.latest()!;
   const proof = inclusionProof(audit.log, audit.checkpoints, last?.seq ?? 1);
-  const proofHolds = checkProof(proof, audit.signer.publicKey).length === 0;
+  const proofHolds = checkProof(proof, audit.signer!.publicKey).length === 0;
   const verified = audit.verify();
   const today = new Date().toISOString().slice(0, 10);
   const pii = summarizeAccess(scanAudit(audit.log, { dataClass: 'pii', from: new Date(`${today}T00:00:00Z`), to: new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000) }));

@@ -128,8 +128,8 @@ export class WorkerAppender implements AuditAppender {
 export async function appendJsonl(file: string, lines: readonly string[], onWarning: ((message: string) => void) | undefined): Promise<void> {
   if (lines.length === 0) return;
   try {
-    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-    await appendFile(file, `${lines.join('\n')}\n`);
+    await mkdir(path.dirname(path.resolve(file)), { recursive: true, mode: 0o750 });
+    await appendFile(file, `${lines.join('\n')}\n`, { mode: 0o640 });
   } catch (error) {
     onWarning?.(`appending to ${file} failed; the audit log has these records: ${(error as Error).message}`);
   }

@@ -101,7 +101,7 @@ export class Checkpoints {
   readonly #atSize: Sqlite.Statement<[number], CheckpointRow>;
   readonly #insert: Sqlite.Statement<[number, string, string, string, string, string]>;
 
-  constructor(db: Sqlite.Database) {
+  constructor(private readonly db: Sqlite.Database) {
     this.#list = db.prepare('SELECT * FROM audit_checkpoints ORDER BY tree_size');
     this.#latest = db.prepare('SELECT * FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1');
     this.#atSize = db.prepare('SELECT * FROM audit_checkpoints WHERE tree_size = ?');
@@ -127,15 +127,22 @@ export class Checkpoints {
    * new checkpoint (or undefined when there was nothing new to sign).
    */
   make(log: AuditLog, signer: CheckpointSigner, now: Date): Checkpoint | undefined {
-    const latest = this.latest();
-    const size = log.size();
-    if (size === 0 || latest?.treeSize === size) return undefined;
-    const root = log.root().toString('hex');
-    const time = now.toISOString();
-    const body = checkpointBody(size, root, time, latest === undefined ? 'none' : checkpointDigest(latest));
-    const checkpoint: Checkpoint = { treeSize: size, root, time, prev: latest === undefined ? 'none' : checkpointDigest(latest), keyId: signer.keyId, body, signature: signer.sign(body) };
-    this.#insert.run(size, time, root, signer.keyId, body, checkpoint.signature);
-    return checkpoint;
+    // One write transaction: a checkpoint made by another process meanwhile (the CLI beside
+    // the gateway) is seen, so two checkpoints never name the same previous one.
+    return this.db.transaction(() => {
+      const latest = this.latest();
+      const size = log.size();
+      if (size === 0 || (latest !== undefined && latest.treeSize >= size)) return undefined;
+      // The root of exactly `size` records: the append worker may have added more since.
+      const root = log.rootAt(size).toString('hex');
+      // Never older than the previous checkpoint, even if the clock stepped back.
+      const time = latest !== undefined && latest.time > now.toISOString() ? latest.time : now.toISOString();
+      const prev = latest === undefined ? 'none' : checkpointDigest(latest);
+      const body = checkpointBody(size, root, time, prev);
+      const checkpoint: Checkpoint = { treeSize: size, root, time, prev, keyId: signer.keyId, body, signature: signer.sign(body) };
+      this.#insert.run(size, time, root, signer.keyId, body, checkpoint.signature);
+      return checkpoint;
+    }).immediate();
   }
 }
 

@@ -73,13 +73,16 @@ export class AuditLog {
     this.#follow = options.follow === true;
     if (!Number.isInteger(Math.log2(this.segmentSize)) || this.segmentSize < 2 ** NODE_LEVEL) throw new Error(`segmentSize must be a power of two of at least ${2 ** NODE_LEVEL}`);
     this.#insertBlock = db.prepare('INSERT INTO audit_blocks (first_seq, last_seq, min_time, max_time, agents, apis, data_classes, records, hashes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    this.#insertNode = db.prepare('INSERT OR REPLACE INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)');
+    this.#insertNode = db.prepare('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)');
     this.#selectNode = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?');
     this.#blocksFrom = db.prepare('SELECT first_seq, last_seq, records, hashes FROM audit_blocks WHERE last_seq >= ? ORDER BY first_seq LIMIT ?');
     this.#blockAt = db.prepare('SELECT first_seq, last_seq, records, hashes FROM audit_blocks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1');
     this.#lastBlock = db.prepare('SELECT last_seq, hashes FROM audit_blocks ORDER BY first_seq DESC LIMIT 1');
     this.#frontier = this.#newFrontier();
-    this.#appendAll = db.transaction((records: ChainedAuditRecord[], batch: SerializedAuditBatch) => {
+    const appendAll = db.transaction((records: ChainedAuditRecord[], batch: SerializedAuditBatch) => {
+      // One writer per log: a second process appending to the same database would fork it.
+      const end = this.#lastBlock.get()?.last_seq ?? 0;
+      if (end !== records[0]!.seq - 1) throw new Error(`the audit log ends at record ${end}, not ${records[0]!.seq - 1}: another process appends to it; run one gateway per data directory`);
       const frontier = this.#frontier;
       let block = new BlockBuilder();
       for (let index = 0; index < records.length; index++) {
@@ -94,6 +97,7 @@ export class AuditLog {
       }
       if (block.size > 0) this.#insertBlock.run(block.row());
     });
+    this.#appendAll = (records, batch) => appendAll.immediate(records, batch);
   }
 
   /** Opens the log in a migrated store database and continues it where it ends. */

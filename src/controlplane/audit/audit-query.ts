@@ -192,7 +192,8 @@ export function summarizeAccess(matches: Iterable<AuditMatch>): AccessSummary[] 
     agent.records += records;
     if (event.time < agent.first) agent.first = event.time;
     if (event.time > agent.last) agent.last = event.time;
-    const key = event.api === undefined ? `${event.http.method} ${event.http.rawPath}` : `${event.api.name}.${event.api.operation}`;
+    // Calls no API matched are grouped by method only: their paths are the caller's to invent.
+    const key = event.api === undefined ? `${event.http.method} (no API)` : `${event.api.name}.${event.api.operation}`;
     const operation = agent.operations.get(key) ?? { calls: 0, allowed: 0, records: 0 };
     operation.calls++;
     if (allowed) operation.allowed++;

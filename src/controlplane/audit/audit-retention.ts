@@ -24,6 +24,12 @@ export interface DroppedSegment {
 export class PrunedSegments {
   constructor(private readonly log: AuditLog) {}
 
+  /** Whether retention has pruned in the segment holding `seq` (blank records there are its doing). */
+  prunedAt(seq: number): boolean {
+    const index = Math.floor((seq - 1) / this.log.segmentSize);
+    return this.log.db.prepare<[number], { idx: number }>('SELECT idx FROM audit_segments WHERE idx = ?').get(index) !== undefined;
+  }
+
   covering(seq: number): DroppedSegment | undefined {
     const index = Math.floor((seq - 1) / this.log.segmentSize);
     const row = this.log.db.prepare<[number], { last_hash: string }>('SELECT last_hash FROM audit_segments WHERE idx = ? AND dropped = 1').get(index);

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type Sqlite from 'better-sqlite3';
-import { CheckpointSigner, Checkpoints, keyIdOf, type Checkpoint } from './audit-checkpoints.js';
+import { Checkpoints, keyIdOf, type Checkpoint, type CheckpointSigner } from './audit-checkpoints.js';
 import { AuditLog } from './audit-log.js';
 import { PrunedSegments, pruneAudit, type PruneReport, type RetentionPolicy } from './audit-retention.js';
 import { verifyAudit, type VerifyOptions, type VerifyReport } from './audit-verify.js';
@@ -8,7 +8,8 @@ import { LegalHolds } from './legal-holds.js';
 import { SinkCursors } from './sink-cursors.js';
 
 export interface AuditServiceOptions {
-  readonly signer: CheckpointSigner;
+  /** The checkpoint signing key; read-only tools open the log without one. */
+  readonly signer?: CheckpointSigner;
   readonly segmentSize?: number;
   /** Another writer appends (see AuditLogOptions.follow). */
   readonly follow?: boolean;
@@ -25,7 +26,7 @@ export class AuditService {
   readonly holds: LegalHolds;
   readonly cursors: SinkCursors;
   readonly pruned: PrunedSegments;
-  readonly signer: CheckpointSigner;
+  readonly signer: CheckpointSigner | undefined;
   readonly retention: RetentionPolicy;
 
   constructor(db: Sqlite.Database, options: AuditServiceOptions) {
@@ -40,19 +41,23 @@ export class AuditService {
 
   /** Signs the log as it is now, unless the latest checkpoint covers it already. */
   checkpoint(now = new Date()): Checkpoint | undefined {
+    if (this.signer === undefined) throw new Error('there is no audit signing key here: set audit.signingKey (pass --config) or run where `warden start` made its key');
     return this.checkpoints.make(this.log, this.signer, now);
   }
 
-  /** Checks the log; `extraKeys` are public keys of earlier signing keys (rotated out). */
-  verify(options: Omit<VerifyOptions, 'publicKeys'> & { readonly extraKeys?: readonly KeyObject[] } = {}): VerifyReport {
-    const publicKeys = new Map<string, KeyObject>([[this.signer.keyId, this.signer.publicKey]]);
-    for (const key of options.extraKeys ?? []) publicKeys.set(keyIdOf(key), key);
+  /**
+   * Checks the log against checkpoints signed by `trustedKeys` — only those when given (what an
+   * auditor holding the key does), else the signing key in use here.
+   */
+  verify(options: Omit<VerifyOptions, 'publicKeys'> & { readonly trustedKeys?: readonly KeyObject[] } = {}): VerifyReport {
+    const keys = options.trustedKeys ?? (this.signer === undefined ? [] : [this.signer.publicKey]);
+    const publicKeys = new Map<string, KeyObject>(keys.map((key) => [keyIdOf(key), key]));
     return verifyAudit(this.log, this.checkpoints.list(), this.pruned, { ...options, publicKeys });
   }
 
   /** Prunes expired, unheld records from sealed segments (a checkpoint first, so the newest full segment can seal). */
   prune(now = new Date()): PruneReport {
-    this.checkpoint(now);
+    if (this.signer !== undefined) this.checkpoint(now);
     return pruneAudit(this.log, { policy: this.retention, holds: this.holds, checkpoints: this.checkpoints, now });
   }
 }

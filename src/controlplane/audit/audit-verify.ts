@@ -62,6 +62,13 @@ export function verifyAudit(log: AuditLog, checkpoints: readonly Checkpoint[], p
     previous = checkpoint;
   }
   const lastCheckpoint = checkpoints.at(-1);
+  // Retention prunes only sealed segments: wholly inside a signed checkpoint and before the log's
+  // end. A blank record or a missing segment anywhere else was removed by someone else.
+  const sealedUpTo = Math.min(previous?.treeSize ?? 0, size - 1);
+  const prunedByRetention = (seq: number) => {
+    const segmentEnd = (Math.floor((seq - 1) / log.segmentSize) + 1) * log.segmentSize;
+    return segmentEnd <= sealedUpTo && pruned.prunedAt(seq);
+  };
   if (lastCheckpoint !== undefined && lastCheckpoint.treeSize > size) bad(size + 1, `the log ends at record ${size}, but the checkpoint of ${lastCheckpoint.time} covers ${lastCheckpoint.treeSize} records: records ${size + 1}–${lastCheckpoint.treeSize} were removed`);
 
   const frontier = from === 1 ? new MerkleFrontier(NODE_LEVEL, storedNodeCheck(log, bad)) : log.frontierAt(from - 1);
@@ -83,7 +90,7 @@ export function verifyAudit(log: AuditLog, checkpoints: readonly Checkpoint[], p
     if (firstBad !== undefined) break;
     // A gap: a pruned segment (its stored subtree stands in for it) or records deleted.
     while (expected < block.firstSeq && firstBad === undefined) {
-      const segment = pruned.covering(expected);
+      const segment = prunedByRetention(expected) ? pruned.covering(expected) : undefined;
       if (segment === undefined || segment.firstSeq !== expected) {
         bad(expected, `record ${expected} is missing: it was deleted`);
         break;
@@ -112,6 +119,10 @@ export function verifyAudit(log: AuditLog, checkpoints: readonly Checkpoint[], p
         bad(seq, `record ${seq} is missing: it was deleted`);
         break;
       } else if (line === '') {
+        if (!prunedByRetention(seq)) {
+          bad(seq, `record ${seq} was blanked outside what retention prunes (sealed segments it recorded): it was deleted`);
+          break;
+        }
         leaf = stored;
         prunedCount++;
       } else {

@@ -14,6 +14,11 @@ export function checkProof(proof: Partial<InclusionProof & ConsistencyProof>, ke
     if (!checkpoint.body.includes(`\nsize ${size}\nroot ${root}\n`)) problems.push(`the ${name}'s signed text does not name size ${size} and root ${root}`);
     return 0;
   };
+  const isHash = (value: unknown): value is string => typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
+  const isSize = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+  if (![proof.root, proof.oldRoot, proof.newRoot, proof.leafHash].every((value) => value === undefined || isHash(value)) || !(proof.path ?? []).every(isHash)) return ['the proof\'s hashes are not 64 lowercase hex digits each'];
+  if (![proof.leafIndex, proof.treeSize, proof.oldSize, proof.newSize, proof.seq].every((value) => value === undefined || isSize(value))) return ['the proof\'s sizes and indexes are not whole numbers'];
+  if (proof.seq !== undefined && proof.leafIndex !== proof.seq - 1) problems.push(`leafIndex ${proof.leafIndex} is not record ${proof.seq}'s (seq − 1)`);
   const hex = (values: readonly string[] | undefined) => (values ?? []).map((value) => Buffer.from(value, 'hex'));
   if (proof.record !== undefined && proof.leafIndex !== undefined && proof.treeSize !== undefined) {
     checkpointOk(proof.checkpoint, proof.treeSize, proof.root, 'checkpoint');

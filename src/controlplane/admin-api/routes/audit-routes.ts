@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { ProofUnavailableError, consistencyProof, inclusionProof } from '../../audit/audit-proofs.js';
 import { parseCursor, queryAudit, summarizeAccess, scanAudit, type AuditFilter } from '../../audit/audit-query.js';
 import { auditCsv } from '../../audit/audit-export-format.js';
+import { AuditGapError } from '../../audit/audit-log.js';
 import type { AuditService } from '../../audit/audit-service.js';
 import type { SinkStatus } from '../../audit/sinks/sink-worker.js';
 import { authorize, hasRole } from '../../governance/governance-context.js';
@@ -121,7 +122,7 @@ export function registerAuditRoutes(app: AdminApp, governance: Governance, audit
     },
   }, async (request) => {
     await requireFleetReader(context, request.actor, 'audit');
-    return { publicKey: audit.signer.publicKeyPem(), keyId: audit.signer.keyId, size: audit.log.size(), checkpoints: audit.checkpoints.list() };
+    return { publicKey: audit.signer?.publicKeyPem() ?? '', keyId: audit.signer?.keyId ?? '', size: audit.log.size(), checkpoints: audit.checkpoints.list() };
   });
 
   app.get('/audit/proofs/inclusion', {
@@ -238,7 +239,7 @@ function proof<T>(make: () => T): T {
   try {
     return make();
   } catch (error) {
-    if (error instanceof ProofUnavailableError) throw new GovernanceError('WARDEN_ADMIN_NOT_FOUND', error.message);
+    if (error instanceof ProofUnavailableError || error instanceof AuditGapError) throw new GovernanceError('WARDEN_ADMIN_NOT_FOUND', error.message);
     throw error;
   }
 }
