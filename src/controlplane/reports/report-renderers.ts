@@ -1,4 +1,5 @@
 import type { Cell, CellKind, ReportOutput, ReportTable } from './report-document.js';
+import { csvCell } from '../audit/audit-export-format.js';
 
 export const REPORT_FORMATS = ['text', 'json', 'csv', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -32,13 +33,10 @@ export function renderJson(output: ReportOutput): string {
 // ---------------------------------------------------------------------------------------------
 // CSV (RFC 4180): CRLF line ends; a field with a comma, quote, CR or LF is quoted, quotes doubled.
 
-const FORMULA_START = /^[=+\-@\t\r]/;
-
 /**
- * One CSV field. Text that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`,
- * `@`, a tab or a carriage return) gets a leading `'`, so agent names, owners and purposes,
- * which are user input, can never execute in the reader's spreadsheet. Numbers are Warden's
- * own and are written as they are.
+ * One CSV field, quoted and neutralised as audit exports are (csvCell): agent names, owners and
+ * purposes are user input and must never run as a formula in the reader's spreadsheet. Numbers
+ * are Warden's own and are written as they are.
  */
 export function csvField(value: Cell, kind: CellKind = 'text'): string {
   let text: string;
@@ -47,8 +45,7 @@ export function csvField(value: Cell, kind: CellKind = 'text'): string {
   else if (typeof value === 'boolean') text = value ? 'true' : 'false';
   else if (typeof value === 'string') text = value;
   else text = value.join('; ');
-  if (FORMULA_START.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  return csvCell(text);
 }
 
 function csvRow(fields: readonly string[]): string {
