@@ -37,3 +37,8 @@ export function keyValues(pairs: readonly string[], option: string): Record<stri
   }
   return record;
 }
+
+/** `1 call`, `3 calls`. */
+export function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

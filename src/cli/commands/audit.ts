@@ -15,7 +15,7 @@ import { adminAction, withAdminOptions, type AdminOptions } from '../admin-clien
 import { table } from '../admin-format.js';
 import { dataOption } from '../data-option.js';
 import { openAudit } from '../open-audit.js';
-import { EXIT, UsageError, printJson, printLines } from '../output.js';
+import { EXIT, UsageError, counted, printJson, printLines } from '../output.js';
 
 interface LocalOptions {
   readonly data: string;
@@ -63,8 +63,8 @@ export function registerAudit(program: Command): void {
           const summary = summarizeAccess(scanAudit(service.log, filter));
           if (format === 'json') return printJson({ agents: summary });
           return printLines(summary.length === 0 ? ['no record matches'] : summary.flatMap((agent) => [
-            `${agent.agent}: ${agent.calls} calls (${agent.allowed} allowed, ${agent.refused} refused), ${agent.records} records read, ${agent.first} – ${agent.last}`,
-            ...agent.operations.map((operation) => `  ${operation.operation}  ${operation.calls} calls, ${operation.allowed} allowed, ${operation.records} records`),
+            `${agent.agent}: ${counted(agent.calls, 'call')} (${agent.allowed} allowed, ${agent.refused} refused), ${agent.records} records read, ${agent.first} – ${agent.last}`,
+            ...agent.operations.map((operation) => `  ${operation.operation}  ${counted(operation.calls, 'call')}, ${operation.allowed} allowed, ${operation.records} records`),
           ]));
         }
         if (format === 'jsonl' || format === 'csv') {

@@ -12,7 +12,7 @@ import { defaultGatewayConfig } from '../../controlplane/config/gateway-config-f
 import { issueApiKey } from '../../controlplane/credentials/issue-api-key.js';
 import { dataOption } from '../data-option.js';
 import { startGatewayRuntime, type GatewayRuntime } from '../gateway-runtime.js';
-import { printLines, UsageError } from '../output.js';
+import { counted, printLines, UsageError } from '../output.js';
 import { packageRoot } from '../package-root.js';
 
 const IDP_ISSUER = 'https://login.example.com/';
@@ -280,7 +280,7 @@ async function walkthrough(gateway: string, admin: string, runtime: GatewayRunti
     `   record ${proof.seq}: ${proof.path.length} hashes prove it is in that tree — ${proofHolds ? 'the proof holds' : 'THE PROOF FAILS'}`,
     `   $ warden audit verify   →   ${verified.ok ? `intact: ${verified.checked} records re-hashed, ${verified.checkpointsChecked} signed roots match` : `TAMPERED at record ${verified.firstBad!.seq}: ${verified.firstBad!.problem}`}`,
     `   $ warden audit query --data-class pii --on ${today} --summary   (who accessed personal data today, and what did they read?)`,
-    ...pii.flatMap((agent) => [`     ${agent.agent}: ${agent.calls} calls, ${agent.allowed} allowed, ${agent.refused} refused`, ...agent.operations.slice(0, 3).map((operation) => `       ${operation.operation}: ${operation.calls} calls`)]),
+    ...pii.flatMap((agent) => [`     ${agent.agent}: ${counted(agent.calls, 'call')}, ${agent.allowed} allowed, ${agent.refused} refused`, ...agent.operations.slice(0, 3).map((operation) => `       ${operation.operation}: ${counted(operation.calls, 'call')}`)]),
     '',
   ]);
 }
@@ -340,4 +340,3 @@ function port(text: string, option: string): number {
   if (!Number.isInteger(value) || value < 0 || value > 65535) throw new UsageError(`${option} ${text} is not a port number`, `give a number from 0 to 65535, e.g. ${option} 8080`);
   return value;
 }
-
