@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,6 +131,20 @@ describe('proofs, checkpoints and verify', () => {
     expect(cli.status).toBe(0);
     expect(cli.json).toMatchObject({ ok: true, checked: expect.any(Number) });
     expect((await warden(h, ['audit', 'verify'])).stdout).toMatch(/signing key in use here .*\nintact: records 1–\d+/);
+  });
+
+  it('checks a copy of the log with the auditor\'s key only, and says what to pass when it has none', async () => {
+    const copy = path.join(h.directory, 'auditor-copy');
+    await mkdir(copy);
+    h.runtime.audit.log.db.prepare('VACUUM INTO ?').run(path.join(copy, 'warden.db'));
+    const keyFile = path.join(h.directory, 'auditor.pub.pem');
+    await writeFile(keyFile, h.runtime.audit.signer!.publicKeyPem());
+    const without = await warden(h, ['audit', 'verify', '--data', copy]);
+    expect(without.status).toBe(2);
+    expect(without.stderr).toContain('--public-key');
+    const withKey = await warden(h, ['audit', 'verify', '--data', copy, '--public-key', keyFile]);
+    expect(withKey.status).toBe(0);
+    expect(withKey.stdout).toContain('checked against the 1 key(s) given');
   });
 
   it('answers the auditor\'s question with one command', async () => {

@@ -95,6 +95,10 @@ export function registerAudit(program: Command): void {
     .action(async (options: LocalOptions & { from?: string; to?: string; publicKey?: string[] }) => {
       const trustedKeys = await Promise.all((options.publicKey ?? []).map(readPublicKey));
       await withAudit(options, async (service) => {
+        // Without a key to check them by, every checkpoint would look forged: say what to pass instead.
+        if (trustedKeys.length === 0 && service.signer === undefined && service.checkpoints.latest() !== undefined) {
+          throw new UsageError('no key to check the signed checkpoints by: this data directory holds no signing key and none was given', 'pass --public-key FILE (the log\'s public key, from `warden audit checkpoints` where the gateway runs), or --config with audit.signingKey');
+        }
         const progress = options.json === true ? undefined : (checked: number, total: number) => process.stderr.write(`verified ${checked.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} records\n`);
         const from = options.from === undefined ? undefined : positionOf(service, options.from, '--from');
         const to = options.to === undefined ? undefined : positionOf(service, options.to, '--to', true);
