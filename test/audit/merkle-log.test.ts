@@ -206,6 +206,13 @@ describe('warden audit verify finds tampering at the right index', () => {
     expect(unsealed.firstBad?.seq).toBe(1150);
   });
 
+  it('finds a block summary edited to hide records from queries', () => {
+    const block = store.sqlite!.prepare('SELECT first_seq FROM audit_blocks WHERE first_seq > 300 ORDER BY first_seq LIMIT 1').get() as { first_seq: number };
+    const report = tampered((database) => database.prepare("UPDATE audit_blocks SET agents = '|agent-0|agent-2|' WHERE first_seq = ?").run(block.first_seq)).verify();
+    expect(report.firstBad?.problem).toContain('leaves out');
+    expect(report.firstBad?.problem).toContain('agent');
+  });
+
   it('trusts only the keys an auditor gives, when given', () => {
     const auditorsKey = CheckpointSigner.fromPem(CheckpointSigner.generatePem()).publicKey;
     expect(audit.verify({ trustedKeys: [signer.publicKey] }).ok).toBe(true);

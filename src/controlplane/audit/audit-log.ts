@@ -33,6 +33,8 @@ export interface AuditBlock {
   readonly lines: string[];
   /** 32 bytes per record: the leaf hashes, kept when records are pruned. */
   readonly hashes: Buffer;
+  /** What a query skips the block by: its time span and `|a|b|` lists of agents, APIs and data classes. */
+  readonly summary: { readonly minTime: string; readonly maxTime: string; readonly agents: string; readonly apis: string; readonly dataClasses: string };
 }
 
 interface BlockRow {
@@ -40,6 +42,11 @@ interface BlockRow {
   last_seq: number;
   records: string;
   hashes: Buffer;
+  min_time: string;
+  max_time: string;
+  agents: string;
+  apis: string;
+  data_classes: string;
 }
 
 /**
@@ -75,8 +82,8 @@ export class AuditLog {
     this.#insertBlock = db.prepare('INSERT INTO audit_blocks (first_seq, last_seq, min_time, max_time, agents, apis, data_classes, records, hashes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.#insertNode = db.prepare('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)');
     this.#selectNode = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?');
-    this.#blocksFrom = db.prepare('SELECT first_seq, last_seq, records, hashes FROM audit_blocks WHERE last_seq >= ? ORDER BY first_seq LIMIT ?');
-    this.#blockAt = db.prepare('SELECT first_seq, last_seq, records, hashes FROM audit_blocks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1');
+    this.#blocksFrom = db.prepare('SELECT first_seq, last_seq, records, hashes, min_time, max_time, agents, apis, data_classes FROM audit_blocks WHERE last_seq >= ? ORDER BY first_seq LIMIT ?');
+    this.#blockAt = db.prepare('SELECT first_seq, last_seq, records, hashes, min_time, max_time, agents, apis, data_classes FROM audit_blocks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1');
     this.#lastBlock = db.prepare('SELECT last_seq, hashes FROM audit_blocks ORDER BY first_seq DESC LIMIT 1');
     this.#frontier = this.#newFrontier();
     const appendAll = db.transaction((records: ChainedAuditRecord[], batch: SerializedAuditBatch) => {
@@ -196,7 +203,13 @@ export class AuditLog {
       if (rows.length === 0) return;
       for (const row of rows) {
         if (row.first_seq > toSeq) return;
-        yield { firstSeq: row.first_seq, lastSeq: row.last_seq, lines: row.records.split('\n'), hashes: row.hashes };
+        yield {
+          firstSeq: row.first_seq,
+          lastSeq: row.last_seq,
+          lines: row.records.split('\n'),
+          hashes: row.hashes,
+          summary: { minTime: row.min_time, maxTime: row.max_time, agents: row.agents, apis: row.apis, dataClasses: row.data_classes },
+        };
         next = row.last_seq + 1;
       }
     }

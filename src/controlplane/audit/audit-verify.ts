@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { recordContent, GENESIS_HASH } from './audit-chain.js';
 import { checkpointDigest, signatureValid, type Checkpoint } from './audit-checkpoints.js';
-import { NODE_LEVEL, type AuditLog } from './audit-log.js';
+import type { AuditEvent } from '../../model/audit-event.js';
+import { NODE_LEVEL, type AuditBlock, type AuditLog } from './audit-log.js';
 import { leafHash, MerkleFrontier } from './merkle-tree.js';
 import type { PrunedSegments } from './audit-retention.js';
 
@@ -136,6 +137,11 @@ export function verifyAudit(log: AuditLog, checkpoints: readonly Checkpoint[], p
           bad(seq, `record ${seq}'s stored leaf hash does not match its text`);
           break;
         }
+        const unlisted = summaryProblem(block.summary, line);
+        if (unlisted !== undefined) {
+          bad(seq, `the summary of records ${block.firstSeq}–${block.lastSeq} leaves out record ${seq}'s ${unlisted}: queries would miss it`);
+          break;
+        }
         checked++;
       }
       prevHash = `sha256:${leaf.toString('hex')}`;
@@ -166,6 +172,20 @@ function recordProblem(line: string, seq: number, prevHash: string): Buffer | st
   if (hashMember === null) return `record ${seq} does not end with its hash (its text was changed)`;
   const leaf = leafHash(recordContent(line));
   return leaf.toString('hex') === hashMember[1] ? leaf : `record ${seq}'s text does not match its hash: it was changed`;
+}
+
+/**
+ * What of a record its block's summary leaves out, or undefined. The summary is not hashed (it
+ * is derived), so an edit to it would hide records from queries, reports and exports while the
+ * tree still verifies: verify re-derives it. Extra entries are fine (pruning leaves them).
+ */
+function summaryProblem(summary: AuditBlock['summary'], line: string): string | undefined {
+  const event = JSON.parse(line) as AuditEvent;
+  if (event.time < summary.minTime || event.time > summary.maxTime) return 'time';
+  if (event.agent !== undefined && !summary.agents.includes(`|${event.agent.name}|`)) return 'agent';
+  if (event.api !== undefined && !summary.apis.includes(`|${event.api.name}|`)) return 'API';
+  if (event.api?.dataClasses.some((dataClass) => !summary.dataClasses.includes(`|${dataClass}|`)) === true) return 'data class';
+  return undefined;
 }
 
 /** Why a checkpoint cannot be trusted, or undefined. */
