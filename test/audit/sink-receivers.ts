@@ -128,12 +128,8 @@ export class SyslogReceiver {
     };
     const server = this.tlsOptions ? tls.createServer({ cert: this.tlsOptions.cert, key: this.tlsOptions.key }, onConnection) : net.createServer(onConnection);
     server.on('tlsClientError', () => {});
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
+    this.port = await listenOnLoopback(server, this.port);
     this.#server = server;
-    this.port = (server.address() as AddressInfo).port;
     return this.port;
   }
 
@@ -230,12 +226,8 @@ export class WebhookReceiver {
       });
     };
     const server = this.tlsOptions ? https.createServer({ cert: this.tlsOptions.cert, key: this.tlsOptions.key }, handler) : http.createServer(handler);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
+    this.port = await listenOnLoopback(server, this.port);
     this.#server = server;
-    this.port = (server.address() as AddressInfo).port;
     return this.port;
   }
 
@@ -338,4 +330,16 @@ export function parseRfc5424(text: string): Rfc5424Message {
     msg = text.slice(at);
   }
   return { pri: Number(priText), version, timestamp, hostname, appName, procId, msgId, structuredData, msg };
+}
+
+/**
+ * Listens on 127.0.0.1 at `port` (0 for a free one) and returns the port: a receiver that comes
+ * back after going down listens on the port it had, as a real SIEM would.
+ */
+async function listenOnLoopback(server: net.Server, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
 }
