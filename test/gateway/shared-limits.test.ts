@@ -149,7 +149,9 @@ describe('two gateway processes sharing Redis', () => {
           `audit: { flushIntervalMs: 20, jsonl: audit-${name}.jsonl }`,
           'gateway: { host: 127.0.0.1, port: 0 }',
           'admin: { host: 127.0.0.1, port: 0 }',
-          `rateLimits: { backend: redis, redis: { url: "${redis.url}", prefix: "warden-test:" } }`,
+          // A generous command timeout: on a loaded CI machine a Redis answer can take longer than
+          // the 50 ms default, and each such call would be decided locally, which is not what this shows.
+          `rateLimits: { backend: redis, redis: { url: "${redis.url}", prefix: "warden-test:", commandTimeoutMs: 1000 } }`,
           `identity: { jwt: [{ issuer: "${IDP}", audiences: [warden], keys: { jwksFile: idp.jwks.json }, algorithms: [ES256] }] }`,
           '',
         ].join('\n'),
