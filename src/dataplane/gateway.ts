@@ -29,7 +29,7 @@ import { GatewayMetrics } from './ops/gateway-metrics.js';
 import { handleOpsRequest } from './ops/ops-handler.js';
 import type { Filter, Verdict } from './pipeline/filter.js';
 import { problemBody } from './pipeline/problem.js';
-import { RequestContext } from './pipeline/request-context.js';
+import { apiOf, RequestContext } from './pipeline/request-context.js';
 
 export interface GatewayOptions {
   /** Validated config, defaults applied. */
@@ -106,7 +106,7 @@ export class Gateway {
     this.#limit = limitFilter({ limiter: this.#limiter, health: new UpstreamHealth(), globalMonitor, metrics: this.metrics, region: config.gateway.region });
     this.#requestFilters = [
       identifyFilter({ tokens: new TokenVerifier(config.identity.jwt, options.baseDirectory), monitor: globalMonitor, metrics: this.metrics }),
-      routeFilter({ maxUrlBytes: config.gateway.limits.maxUrlBytes }),
+      routeFilter({ maxUrlBytes: config.gateway.limits.maxUrlBytes, globalMonitor }),
       selfServiceFilter({ sink: options.accessRequests, approvals: options.approvals, maxBodyBytes: config.gateway.limits.maxBodyBytes, maxJsonDepth: config.gateway.limits.maxJsonDepth }),
       authorizeFilter({
         contextTokens: new TokenVerifier(config.identity.context, options.baseDirectory),
@@ -247,7 +247,7 @@ export class Gateway {
       // An errored body emits nothing more, so streaming it would never end the response. (If it
       // failed during the strict write, the durable record keeps the status it announced.)
       const broken = ctx.upstream!.body.errored;
-      if (broken !== null) return await this.#fail(ctx, upstreamBodyFailure(broken, ctx.route!.operation.api.name));
+      if (broken !== null) return await this.#fail(ctx, upstreamBodyFailure(broken, apiOf(ctx)!.name));
       this.#send(ctx);
     } catch (error) {
       // A thrown exception is a bug: count it, answer 500, keep the details out of the response.
@@ -368,7 +368,7 @@ export class Gateway {
     }
     headers['x-request-id'] = ctx.requestId;
     if (ctx.limits !== undefined && ctx.limits.checks.length > 0) Object.assign(headers, rateLimitHeaders(ctx.limits));
-    const api = ctx.route!.operation.api;
+    const api = apiOf(ctx)!;
     // RFC 9745 (Deprecation: @epoch-seconds) and RFC 8594 (Sunset: HTTP date).
     if (api.status === 'deprecated') {
       if (api.deprecatedAt !== undefined) headers.deprecation = `@${api.deprecatedAt / 1000}`;

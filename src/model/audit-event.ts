@@ -66,10 +66,17 @@ export interface AuditHttp {
 
 export interface AuditApi {
   readonly name: string;
+  /** The operation id; `''` for an undeclared call. */
   readonly operation: string;
+  /** The operation's full path template; `''` for an undeclared call. */
   readonly template: string;
   readonly sensitivity: string;
   readonly dataClasses: readonly string[];
+  /**
+   * A path no operation declares, under the basePath of an API with `discovery: learn`: the
+   * raw material of API discovery (`warden discover`). Operation and template are empty.
+   */
+  readonly undeclared?: true;
 }
 
 export interface AuditDecision {

@@ -106,3 +106,54 @@ describe('compile: time-boxed grants, testing agents and templates', () => {
     expect(compile({ ...set, templates: [{ ...template, spec: { ...template.spec, preApproved: false } }] }).version).not.toBe(withTemplate.version);
   });
 });
+
+describe('compile: learning undeclared paths (discovery: learn)', () => {
+  let set: ManifestSet;
+  beforeAll(async () => {
+    set = (await loadManifests(examples)).set;
+  });
+
+  /** The examples with `discovery: learn` on the named APIs, plus any extra APIs. */
+  function learning(names: readonly string[], extra: ManifestSet['apis'] = []): ManifestSet {
+    return { ...set, apis: [...set.apis.map((api) => (names.includes(api.metadata.name) ? { ...api, spec: { ...api.spec, discovery: 'learn' as const } } : api)), ...extra] };
+  }
+
+  /** An API without operations at `basePath` that learns. */
+  function learner(name: string, basePath: string): ManifestSet['apis'][number] {
+    const crm = set.apis.find((api) => api.metadata.name === 'crm')!;
+    return { ...crm, metadata: { name }, spec: { ...crm.spec, basePath, operations: [], discovery: 'learn' } };
+  }
+
+  it('compiles the flag: off unless the manifest says learn, and a change of policy', () => {
+    const off = compile(set);
+    const on = compile(learning(['crm']));
+    expect([...off.apis.values()].some((api) => api.learn)).toBe(false);
+    expect(on.apis.get('crm')!.learn).toBe(true);
+    expect(on.apis.get('hr')!.learn).toBe(false);
+    expect(on.version).not.toBe(off.version);
+    // An explicit off learns nothing either.
+    expect(compile({ ...set, apis: set.apis.map((api) => ({ ...api, spec: { ...api.spec, discovery: 'off' as const } })) }).apis.get('crm')!.learn).toBe(false);
+  });
+
+  it('finds the learning API by the longest base path on a segment boundary', () => {
+    const snapshot = compile(learning(['crm', 'hr']));
+    expect(snapshot.learningApi('/crm')?.name).toBe('crm');
+    expect(snapshot.learningApi('/crm/customers/C-1/orders')?.name).toBe('crm');
+    expect(snapshot.learningApi('/hr/x')?.name).toBe('hr');
+    expect(snapshot.learningApi('/crmx')).toBeUndefined();
+    expect(snapshot.learningApi('/payments/refunds')).toBeUndefined();
+    expect(snapshot.learningApi('/')).toBeUndefined();
+
+    const nested = compile(learning(['crm'], [learner('edge', '/'), learner('crm-admin', '/crm/admin')]));
+    expect(nested.learningApi('/crm/admin/users')?.name).toBe('crm-admin');
+    expect(nested.learningApi('/crm/adminx')?.name).toBe('crm');
+    expect(nested.learningApi('/crm')?.name).toBe('crm');
+    expect(nested.learningApi('/crmx')?.name).toBe('edge');
+    expect(nested.learningApi('/payments/refunds')?.name).toBe('edge');
+    expect(nested.learningApi('/')?.name).toBe('edge');
+  });
+
+  it('refuses two learning APIs on one base path', () => {
+    expect(() => compile(learning(['crm'], [learner('crm-shadow', '/crm')]))).toThrow(/crm.*crm-shadow.*both learn under \/crm/);
+  });
+});

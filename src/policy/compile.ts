@@ -111,6 +111,7 @@ export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapsho
     operations,
     credentials: compileBindings(agents),
     route,
+    learningApi: learningApiFinder(compiledApis),
   });
 }
 
@@ -155,6 +156,7 @@ function compileApi(api: ApiManifest): CompiledApi {
     basePath: api.spec.basePath,
     dataClasses: Object.freeze([...api.spec.dataClasses]),
     mode: api.spec.mode,
+    learn: api.spec.discovery === 'learn',
     upstream: new URL(api.spec.upstream.url).origin,
     upstreamPath: new URL(api.spec.upstream.url).pathname.replace(/\/+$/, ''),
     staging: api.spec.upstream.staging === undefined ? undefined : Object.freeze({ origin: new URL(api.spec.upstream.staging).origin, path: new URL(api.spec.upstream.staging).pathname.replace(/\/+$/, '') }),
@@ -174,6 +176,28 @@ function buildRouter(operations: readonly CompiledOperation[]): (method: string,
   }
   return (method, path) => router.find(method, path);
 }
+
+/**
+ * Longest-prefix lookup over the learning APIs' base paths. A short list, longest base path
+ * first, scanned only on a route miss; validation refuses two learning APIs on one base path.
+ */
+function learningApiFinder(apis: ReadonlyMap<string, CompiledApi>): (path: string) => CompiledApi | undefined {
+  const learning = [...apis.values()].filter((api) => api.learn).sort((a, b) => b.basePath.length - a.basePath.length || compareText(a.basePath, b.basePath));
+  for (let i = 1; i < learning.length; i++) {
+    if (learning[i]!.basePath === learning[i - 1]!.basePath) throw new CompileError(`apis ${learning[i - 1]!.name} and ${learning[i]!.name} both learn under ${learning[i]!.basePath}`);
+  }
+  // `/` as the empty prefix, so that every path continues it at a segment boundary.
+  const prefixes = learning.map((api) => (api.basePath === '/' ? '' : api.basePath));
+  return (path) => {
+    for (let i = 0; i < prefixes.length; i++) {
+      const prefix = prefixes[i]!;
+      if (path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === SLASH)) return learning[i];
+    }
+    return undefined;
+  };
+}
+
+const SLASH = 0x2f;
 
 function roleTableOf(tables: ReadonlyMap<string, RoleTable>, name: string, agent: AgentManifest): RoleTable {
   const table = tables.get(name);

@@ -27,6 +27,8 @@ export interface CompiledApi {
   readonly basePath: string;
   readonly dataClasses: readonly string[];
   readonly mode: ApiMode;
+  /** `discovery: learn`: undeclared paths under the base path are recorded against this API (and forwarded in monitor mode). */
+  readonly learn: boolean;
   /** Origin of the upstream service, e.g. `http://10.0.0.5:8080`; the gateway forwards the full path. */
   readonly upstream: string;
   /** Path prefix of the upstream URL (`''` when it has none), put before the agent's path. */
@@ -185,4 +187,10 @@ export interface Snapshot {
   readonly credentials: CredentialBindings;
   /** Finds the operation for a method and canonical path. */
   route(method: string, path: string): RouteMatch | undefined;
+  /**
+   * The API that learns a canonical path no operation matched: of the APIs with
+   * `discovery: learn`, the one whose base path is the longest prefix of `path` on a segment
+   * boundary. Only for route misses; routed calls never ask.
+   */
+  learningApi(path: string): CompiledApi | undefined;
 }

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { AuditApproval, AuditCredential } from '../../model/audit-event.js';
 import type { ErrorCode } from '../../model/errors.js';
 import type { Decision } from '../../policy/decision.js';
-import type { CompiledAgent, RouteMatch } from '../../policy/snapshot.js';
+import type { CompiledAgent, CompiledApi, RouteMatch } from '../../policy/snapshot.js';
 import type { LimitUsage } from '../filters/limit/limit-filter.js';
 import type { CanonicalTarget } from '../filters/route/canonical-target.js';
 import type { GatewayState } from '../gateway-state.js';
@@ -29,6 +29,11 @@ export class RequestContext {
   credential: AuditCredential | undefined = undefined;
   target: CanonicalTarget | undefined = undefined;
   route: RouteMatch | undefined = undefined;
+  /**
+   * On a route miss under an API with `discovery: learn`: that API (`route` stays undefined,
+   * there is no operation). Recorded as undeclared; forwarded only in monitor mode.
+   */
+  learnedApi: CompiledApi | undefined = undefined;
   /** Verified Warden-Context claims. */
   context: Readonly<Record<string, string>> | undefined = undefined;
   /** The inspected body, forwarded instead of the stream so the upstream gets what was authorised. */
@@ -66,4 +71,9 @@ export class RequestContext {
     this.time = Date.now();
     this.started = performance.now();
   }
+}
+
+/** The API of the call: its operation's, or for an undeclared call the learning API's; undefined when it has none. */
+export function apiOf(ctx: RequestContext): CompiledApi | undefined {
+  return ctx.route !== undefined ? ctx.route.operation.api : ctx.learnedApi;
 }

@@ -10,6 +10,8 @@ export type CriticalityLevel = (typeof CRITICALITIES)[number];
 /** `monitor` evaluates and records every decision but lets denied calls pass: how a team rolls Warden out. */
 export const API_MODES = ['enforce', 'monitor'] as const;
 export type ApiMode = (typeof API_MODES)[number];
+/** `learn`: calls to undeclared paths under the basePath are recorded against the API, so discovery can propose operations. */
+export const DISCOVERY_MODES = ['off', 'learn'] as const;
 export const LIFECYCLE_STATUSES = ['active', 'deprecated', 'retired'] as const;
 export const PARAMETER_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'date-time'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
@@ -49,6 +51,10 @@ export const ApiSpecSchema = strictObject({
   }),
   basePath: Type.String({ pattern: '^/', default: '/' }),
   mode: oneOf(API_MODES, { default: 'enforce', description: 'monitor: decisions are recorded as would-deny but calls pass (for rollouts)' }),
+  // Optional rather than defaulted, so manifests written before it keep their policy version.
+  discovery: Type.Optional(oneOf(DISCOVERY_MODES, {
+    description: 'learn: a call to a path under basePath that no operation declares is recorded against this API (api.undeclared in the audit record) for `warden discover`; in monitor mode it is also forwarded, in enforce mode still refused (404). Default off: such calls are anonymous 404s',
+  })),
   lifecycle: strictObject({
     status: oneOf(LIFECYCLE_STATUSES, { default: 'active' }),
     deprecatedSince: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD the API was deprecated; answers carry it as the Deprecation header (RFC 9745)' })),

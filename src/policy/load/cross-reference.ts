@@ -19,6 +19,7 @@ export function checkCrossReferences(set: ManifestSet, report: Report, invalid: 
   const apis = new Map(set.apis.map((api) => [api.metadata.name, api]));
   const roles = new Set(set.roles.map((role) => role.metadata.name));
   checkRoutes(set.apis, report);
+  checkLearning(set.apis, report);
   for (const api of set.apis) checkApi(api, report);
   for (const role of set.roles) checkRole(role, apis, report, invalid);
   checkAgents(set.agents, roles, report, invalid);
@@ -112,6 +113,17 @@ function checkRoutes(apis: readonly ApiManifest[], report: Report): void {
       const other = problem.conflictsWith ? ` (operation ${problem.conflictsWith.api.spec.operations[problem.conflictsWith.index]?.id} of api ${problem.conflictsWith.api.metadata.name})` : '';
       report(api, ['spec', 'operations', index, 'path'], `${problem.error}${other}`, 'give every operation its own method and path; two APIs need distinct base paths');
     });
+  }
+}
+
+/** An undeclared path is learned by exactly one API: two learning on one base path would split its calls arbitrarily. */
+function checkLearning(apis: readonly ApiManifest[], report: Report): void {
+  const learners = new Map<string, string>();
+  for (const api of apis) {
+    if (api.spec.discovery !== 'learn') continue;
+    const other = learners.get(api.spec.basePath);
+    if (other === undefined) learners.set(api.spec.basePath, api.metadata.name);
+    else report(api, ['spec', 'discovery'], `api ${other} already learns the undeclared paths under ${api.spec.basePath}`, `set discovery: learn on only one of ${other} and ${api.metadata.name}`);
   }
 }
 

@@ -249,6 +249,14 @@ describe('loadManifests: schema mistakes', () => {
     expect(problem.message).toContain('reserved for the gateway');
   });
 
+  it('reports two APIs that learn the undeclared paths of one base path', async () => {
+    await edit('apis/crm.yaml', 'basePath: /crm', 'basePath: /crm\n  discovery: learn');
+    await edit('apis/hr.yaml', 'basePath: /hr', 'basePath: /crm\n  discovery: learn');
+    const problem = problemAt(await load(), 'apis/hr.yaml', 'spec.discovery');
+    expect(problem.message).toContain('api crm already learns the undeclared paths under /crm');
+    expect(problem.fix).toContain('only one of crm and hr');
+  });
+
   it('reports a scalar where a list is expected', async () => {
     await edit('agents/agents.yaml', '  roles: [hr-onboarding]\n', '  roles: hr-onboarding\n');
     const problem = onlyProblem(await load());

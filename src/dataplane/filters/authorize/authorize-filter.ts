@@ -48,7 +48,9 @@ export function authorizeFilter(options: AuthorizeOptions): Filter {
     if (!hasBody(ctx.req)) return then();
     // Rack reads a POST body without a type as a form (and its `_method`); nobody should guess.
     if (ctx.req.headers['content-type'] === undefined) return respond('WARDEN_REQUEST_BODY_MALFORMED', 'a request with a body must say its Content-Type');
-    if (!(ctx.route!.operation.inspectsBody || isFormBody(ctx.req))) return then();
+    // No route: an undeclared call (discovery), which no rule constrains.
+    const route = ctx.route;
+    if (!((route !== undefined && route.operation.inspectsBody) || isFormBody(ctx.req))) return then();
     return readInspectedBody(ctx.req, { maxBytes: options.maxBodyBytes, maxDepth: options.maxJsonDepth }).then((body) => {
       if (!body.ok) return respond(body.code, body.detail);
       ctx.body = body.bytes;
@@ -74,9 +76,10 @@ export function authorizeFilter(options: AuthorizeOptions): Filter {
     name: 'authorize',
     // Synchronous unless a context token or a body has to be read first.
     onRequest(ctx) {
-      // Only global monitor mode lets an unidentified call get this far (identify recorded it);
-      // there is no one to decide for, but its body must still pass the checks.
-      if (ctx.agent === undefined) return withBody(ctx, () => CONTINUE);
+      // Only global monitor mode lets an unidentified call get this far (identify recorded it),
+      // and only monitor mode an undeclared call of a learning API (route recorded it): there
+      // is no one or nothing to decide on, but the body must still pass the checks.
+      if (ctx.agent === undefined || ctx.route === undefined) return withBody(ctx, () => CONTINUE);
       const monitored = options.globalMonitor || ctx.route!.operation.api.mode === 'monitor';
       // Node joins repeated custom headers with ', ', which no valid JWT contains.
       const token = ctx.req.headers['warden-context'] as string | undefined;

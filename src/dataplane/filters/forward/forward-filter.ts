@@ -4,7 +4,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { ErrorCode } from '../../../model/errors.js';
 import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
-import type { RequestContext } from '../../pipeline/request-context.js';
+import { apiOf, type RequestContext } from '../../pipeline/request-context.js';
 import { hasBody, isMultipartBody } from '../authorize/inspected-body.js';
 import { multipartMethodGuard } from './multipart-method-guard.js';
 import { isStrippedRequestHeader } from '../route/header-hygiene.js';
@@ -46,7 +46,8 @@ export function forwardFilter(options: ForwardOptions): ForwardFilter {
   return {
     name: 'forward',
     async onRequest(ctx) {
-      const api = ctx.route!.operation.api;
+      // An operation's API, or a learning API's for an undeclared call monitor mode lets pass.
+      const api = apiOf(ctx)!;
       const credential = api.upstreamAuth === undefined ? undefined : options.credentials.for(api.upstreamAuth, ctx.time);
       if (credential !== undefined && 'unavailable' in credential) return failure('WARDEN_UPSTREAM_UNAVAILABLE', `the gateway cannot authenticate to ${api.name}: its credential is not available`, 502);
       const headers = forwardedHeaders(ctx, options.protocol, credential?.header);

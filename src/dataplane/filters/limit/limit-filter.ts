@@ -5,7 +5,7 @@ import { quotaApplies, quotaCost } from '../../../policy/quota.js';
 import type { GrantObligations } from '../../../policy/snapshot.js';
 import type { GatewayMetrics } from '../../ops/gateway-metrics.js';
 import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
-import type { RequestContext } from '../../pipeline/request-context.js';
+import { apiOf, type RequestContext } from '../../pipeline/request-context.js';
 import { denyOrMonitor } from '../authorize/authorize-filter.js';
 import { LimitCache } from './limit-cache.js';
 import type { LimitCheck, LimitResult, LimiterBackend, QuotaCheck } from './limiter.js';
@@ -65,7 +65,8 @@ export function limitFilter(options: { readonly limiter: LimiterBackend; readonl
     name: 'limit',
     onRequest(ctx) {
       const decision = ctx.decision;
-      // Denied calls are refused already; would-deny calls (monitor mode) pass unlimited.
+      // Denied calls are refused already; would-deny calls (monitor mode) pass unlimited, the
+      // undeclared calls of learning APIs among them: in monitor mode no limit could refuse them.
       if (decision === undefined || !decision.allowed || ctx.wouldDeny !== undefined) return CONTINUE;
       const agent = ctx.agent!;
       const api = ctx.route!.operation.api;
@@ -85,11 +86,12 @@ export function limitFilter(options: { readonly limiter: LimiterBackend; readonl
       return decided(ctx, withResult(usage, result), monitored);
     },
     onComplete(ctx) {
-      const operation = ctx.route?.operation;
-      if (operation === undefined) return;
-      if (operation.api.protection !== undefined && (ctx.upstream !== undefined || isUpstreamFailure(ctx.failure?.code))) {
+      // Undeclared calls of a learning API reach the same upstream, so they tell its health too.
+      const api = apiOf(ctx);
+      if (api === undefined) return;
+      if (api.protection !== undefined && (ctx.upstream !== undefined || isUpstreamFailure(ctx.failure?.code))) {
         const failed = ctx.upstream === undefined ? isUpstreamFailure(ctx.failure?.code) : ctx.upstream.status >= 500;
-        health.observe(operation.api, ctx.time, ctx.upstream === undefined ? undefined : ctx.upstreamMs, failed);
+        health.observe(api, ctx.time, ctx.upstream === undefined ? undefined : ctx.upstreamMs, failed);
       }
       const usage = ctx.limits;
       // Late charges count only calls that reached the upstream (and, for step-up, were approved).

@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
-import type { AuditEvent, AuditHttp } from '../../../model/audit-event.js';
+import type { AuditApi, AuditEvent, AuditHttp } from '../../../model/audit-event.js';
 import type { ErrorCode } from '../../../model/errors.js';
 import { formatRuleRef } from '../../../policy/decision.js';
+import type { CompiledApi } from '../../../policy/snapshot.js';
 import type { AuditSink } from '../../audit-sink.js';
 import { auditLimits } from '../limit/limit-filter.js';
 import type { GatewayMetrics } from '../../ops/gateway-metrics.js';
 import type { Filter } from '../../pipeline/filter.js';
-import type { RequestContext } from '../../pipeline/request-context.js';
+import { apiOf, type RequestContext } from '../../pipeline/request-context.js';
 
 const MAX_RAW_PATH = 2048;
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -71,9 +72,9 @@ export function recordFilter(options: { readonly sink: AuditSink; readonly metri
         durationMs: milliseconds(performance.now() - ctx.started),
         upstreamMs: ctx.upstreamMs === undefined ? undefined : milliseconds(ctx.upstreamMs),
       }),
-      api: operation === undefined
-        ? undefined
-        : { name: operation.api.name, operation: operation.id, template: operation.fullPath, sensitivity: operation.api.sensitivity, dataClasses: operation.dataClasses },
+      api: operation !== undefined
+        ? { name: operation.api.name, operation: operation.id, template: operation.fullPath, sensitivity: operation.api.sensitivity, dataClasses: operation.dataClasses }
+        : ctx.learnedApi === undefined ? undefined : undeclaredCall(ctx.learnedApi),
       decision: {
         outcome,
         reason: ctx.failure?.code ?? ctx.wouldDeny?.code ?? (decision?.allowed ? 'GRANTED' : decision?.reason) ?? 'GRANTED',
@@ -91,7 +92,7 @@ export function recordFilter(options: { readonly sink: AuditSink; readonly metri
   return {
     name: 'record',
     onComplete(ctx) {
-      metrics.request(ctx.agent?.name ?? '-', ctx.route?.operation.api.name ?? '-', outcomeOf(ctx), (performance.now() - ctx.started) / 1000);
+      metrics.request(ctx.agent?.name ?? '-', apiOf(ctx)?.name ?? '-', outcomeOf(ctx), (performance.now() - ctx.started) / 1000);
       if (!ctx.recorded) sink.write(event(ctx));
     },
     recordDurably(ctx) {
@@ -129,6 +130,11 @@ export function recordFilter(options: { readonly sink: AuditSink; readonly metri
       });
     },
   };
+}
+
+/** The `api` of a call to a path no operation declares, under a learning API's base path. */
+function undeclaredCall(api: CompiledApi): AuditApi {
+  return { name: api.name, operation: '', template: '', sensitivity: api.sensitivity, dataClasses: api.dataClasses, undeclared: true };
 }
 
 /** allow, deny (a 4xx refusal), would-deny (monitor mode let it pass) or error (5xx, cut off, client gone). */
