@@ -193,7 +193,7 @@ export function summarizeAccess(matches: Iterable<AuditMatch>): AccessSummary[] 
     if (event.time < agent.first) agent.first = event.time;
     if (event.time > agent.last) agent.last = event.time;
     // Calls no API matched are grouped by method only: their paths are the caller's to invent.
-    const key = event.api === undefined ? `${event.http.method} (no API)` : `${event.api.name}.${event.api.operation}`;
+    const key = event.api === undefined ? `${event.http.method} (no API)` : event.api.undeclared === true ? `${event.api.name} (undeclared ${event.http.method})` : `${event.api.name}.${event.api.operation}`;
     const operation = agent.operations.get(key) ?? { calls: 0, allowed: 0, records: 0 };
     operation.calls++;
     if (allowed) operation.allowed++;

@@ -32,7 +32,8 @@ export class UsageTracker {
     const time = event.time;
     if (event.credential?.kind === 'apiKey') this.#keys.set(event.credential.id, later(time, this.#keys.get(event.credential.id)));
     const api = event.api;
-    if (api === undefined || event.decision.outcome === 'deny') return;
+    // An undeclared path (discovery: learn) uses no grant and no operation.
+    if (api === undefined || api.undeclared === true || event.decision.outcome === 'deny') return;
     const rule = event.decision.outcome === 'allow' ? (event.decision.rule ?? '') : '';
     const key = `${agent}\n${api.name}\n${api.operation}\n${rule}`;
     const entry = this.#usage.get(key);

@@ -128,7 +128,8 @@ export function ocsfApiActivity(record: ExportRecord, options: OcsfOptions): Ocs
       authorizations: [{ decision: event.decision.outcome, ...(policy ? { policy } : {}) }],
     },
     api: {
-      operation: event.api?.operation ?? event.http.method,
+      // An undeclared call of a learning API has an empty operation: the method names it then.
+      operation: event.api?.operation || event.http.method,
       ...(event.api ? { service: { name: event.api.name } } : {}),
       request: { uid: event.requestId },
     },

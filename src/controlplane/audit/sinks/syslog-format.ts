@@ -68,7 +68,7 @@ export function sdParams(record: ExportRecord): [string, string | number | boole
     ['owner', event.agent?.owner],
     ['credential', event.credential?.id],
     ['api', event.api?.name],
-    ['operation', event.api?.operation],
+    ['operation', event.api?.operation || undefined],
     ['method', event.http.method],
     ['path', event.http.rawPath],
     ['status', event.http.status],
