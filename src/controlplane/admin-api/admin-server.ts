@@ -14,6 +14,7 @@ import { registerAccessRoutes } from './routes/access-routes.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAgentRoutes } from './routes/agent-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
+import { registerDiscoveryRoutes } from './routes/discovery-routes.js';
 import { APPROVAL_CALLBACK_PATH, registerApprovalRoutes } from './routes/approval-routes.js';
 import { registerKeyRoutes } from './routes/key-routes.js';
 import { registerReportRoutes } from './routes/report-routes.js';
@@ -129,6 +130,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   registerAccessRoutes(app, governance);
   registerApprovalRoutes(app, governance, { callbackSecret: options.approvalCallbackSecret });
   registerAdminRoutes(app, governance);
+  registerDiscoveryRoutes(app, governance);
   if (options.audit !== undefined) {
     registerAuditRoutes(app, governance, options.audit, options.auditSinks ?? (async () => []));
     registerReportRoutes(app, governance, options.audit);

@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { AGENT_STATES } from '../../model/manifests/index.js';
 import { LIFECYCLE_ACTIONS } from '../agents/lifecycle.js';
+import { FINDING_KINDS, FINDING_STATUSES } from '../store/discovery-store.js';
 import { ADMIN_ROLES } from '../store/governance-store.js';
 
 /**
@@ -209,4 +210,21 @@ export const ActionParams = Type.Object({ name: Name, action: Type.Union(LIFECYC
 export const RoleList = Type.Array(Type.Union(ADMIN_ROLES.map((role) => Type.Literal(role))), { minItems: 1 });
 
 /** Schemas referenced by `$ref` from routes: registered once with the server (and in /openapi.json). */
-export const SHARED_SCHEMAS = [Problem, Actor, Risk, AgentView, Transition, AgentDetail, Proposal, LifecycleResult, Binding, BindingRecord, KeyView, NewKey, AccessRequest, AccessAsk, Approval, ApprovalCallback, ReviewItem, AgentReview, ReviewDecision, TokenView, Owner, AdminEvent, Difference];
+export const Finding = Type.Object(
+  {
+    id: Type.String({ description: 'fnd_…, derived from kind and subject: the same thing found again is the same finding' }),
+    kind: Type.Union(FINDING_KINDS.map((kind) => Type.Literal(kind))),
+    subject: Type.String({ description: 'the endpoint (`GET host/template`), documented operation (`api: GET template`), client id or scanned URL' }),
+    details: Type.Record(Type.String(), Type.Unknown(), { description: 'the latest inventory entry: hits, statuses, first and last seen, zombie reason, endpoints touched, …' }),
+    status: Type.Union(FINDING_STATUSES.map((status) => Type.Literal(status))),
+    reason: optional(Type.String()),
+    decommissionOn: optional(Type.String({ description: 'YYYY-MM-DD' })),
+    decidedBy: optional(Type.String()),
+    decidedAt: optional(Time),
+    firstReported: Time,
+    lastReported: Time,
+  },
+  { $id: 'Finding' },
+);
+
+export const SHARED_SCHEMAS = [Finding, Problem, Actor, Risk, AgentView, Transition, AgentDetail, Proposal, LifecycleResult, Binding, BindingRecord, KeyView, NewKey, AccessRequest, AccessAsk, Approval, ApprovalCallback, ReviewItem, AgentReview, ReviewDecision, TokenView, Owner, AdminEvent, Difference];

@@ -5,6 +5,7 @@ import { OwnerService } from '../agents/owner-service.js';
 import { AdminTokens } from '../admin-api/admin-tokens.js';
 import { ApprovalService, DEFAULT_STEP_UP_SETTINGS, type StepUpSettings } from '../approvals/approval-service.js';
 import { CredentialService } from '../credentials/credential-service.js';
+import { DiscoveryReview } from '../discovery/discovery-review.js';
 import type { GovernanceContext } from './governance-context.js';
 
 /** Every governance service over one context: what the admin API and the scheduler call. */
@@ -16,6 +17,7 @@ export class Governance {
   readonly owners: OwnerService;
   readonly tokens: AdminTokens;
   readonly approvals: ApprovalService;
+  readonly discovery: DiscoveryReview;
 
   constructor(
     readonly context: GovernanceContext,
@@ -28,5 +30,6 @@ export class Governance {
     this.owners = new OwnerService(context);
     this.tokens = new AdminTokens(context.store.governance);
     this.approvals = new ApprovalService(context, options.stepUp ?? DEFAULT_STEP_UP_SETTINGS);
+    this.discovery = new DiscoveryReview(context, this.agents);
   }
 }

@@ -162,4 +162,27 @@ export interface Database {
     used_at: string | null;
     used_request_id: string | null;
   };
+  /** Findings of discovery and their review decisions (migration 0006). */
+  discovery_findings: {
+    id: string;
+    kind: string;
+    subject: string;
+    details: string;
+    status: string;
+    reason: string | null;
+    decommission_on: string | null;
+    decided_by: string | null;
+    decided_at: string | null;
+    first_reported: string;
+    last_reported: string;
+  };
+  /** One row per discovery import or scan, with the completeness it measured. */
+  discovery_runs: {
+    id: Generated<number>;
+    at: string;
+    source: string;
+    calls: number;
+    observed_endpoints: number;
+    documented_owned: number;
+  };
 }

@@ -3,8 +3,10 @@ import { Migrator, type Insertable, type Kysely, type Selectable } from 'kysely'
 import type { ApiKeyRecord } from '../../model/api-key.js';
 import type { Manifest } from '../../model/manifests/index.js';
 import { canonicalJson, contentHash } from '../../policy/content-hash.js';
+import type { DiscoveryStore } from './discovery-store.js';
 import type { GovernanceStore } from './governance-store.js';
 import { migrations } from './migrations/index.js';
+import { SqlDiscoveryStore } from './sql-discovery-store.js';
 import { SqlGovernanceStore } from './sql-governance-store.js';
 import type { Database } from './schema.js';
 import { PolicyConflictError, type ManifestDiff, type NewPolicyVersion, type PolicyVersionRecord, type Store, type StoredManifest } from './store.js';
@@ -16,6 +18,7 @@ type VersionRow = Selectable<Database['policy_versions']>;
 /** The Store over any SQL database Kysely speaks; dialect factories supply the connection. */
 export class SqlStore implements Store {
   readonly governance: GovernanceStore;
+  readonly discovery: DiscoveryStore;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -24,6 +27,7 @@ export class SqlStore implements Store {
     readonly sqlite?: Sqlite.Database,
   ) {
     this.governance = new SqlGovernanceStore(db);
+    this.discovery = new SqlDiscoveryStore(db);
   }
 
   async migrate(): Promise<void> {

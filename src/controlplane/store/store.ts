@@ -1,3 +1,4 @@
+import type { DiscoveryStore } from './discovery-store.js';
 import type { ApiKeyRecord } from '../../model/api-key.js';
 import type { GovernanceStore } from './governance-store.js';
 import type { Manifest, SourceRef } from '../../model/manifests/index.js';
@@ -63,6 +64,8 @@ export class PolicyConflictError extends Error {
 export interface Store {
   /** Lifecycle, runtime credentials and rules, access requests, admin tokens and log, usage. */
   readonly governance: GovernanceStore;
+  /** Discovery findings, their review decisions, and the completeness each run measured. */
+  readonly discovery: DiscoveryStore;
   /** Brings the schema up to date; safe to call on every start. */
   migrate(): Promise<void>;
   /**

@@ -5,6 +5,7 @@ import { credentialsAndAudit } from './0002-credentials-and-audit.js';
 import { governance } from './0003-governance.js';
 import { approvals } from './0004-approvals.js';
 import { merkleAuditLog } from './0005-merkle-audit-log.js';
+import { discovery } from './0006-discovery.js';
 
 /** Every migration in order. Names are never changed once released: the database records them. */
 export function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -14,5 +15,6 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0003-governance': governance(dialect),
     '0004-approvals': approvals(),
     '0005-merkle-audit-log': merkleAuditLog(),
+    '0006-discovery': discovery(),
   };
 }
