@@ -5,6 +5,7 @@ import { registerAgents } from './commands/agents.js';
 import { registerAudit } from './commands/audit.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerDiff } from './commands/diff.js';
+import { registerDiscover } from './commands/discover.js';
 import { registerKeys } from './commands/keys.js';
 import { registerOwners } from './commands/owners.js';
 import { registerReview } from './commands/review.js';
@@ -55,6 +56,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   registerOwners(program);
   registerAdminLog(program);
   registerAudit(program);
+  registerDiscover(program);
   return program;
 }
 

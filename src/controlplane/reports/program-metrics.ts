@@ -71,6 +71,19 @@ export async function programMetricsReport(context: ReportContext, period: Repor
     ...fraction(apiCount - incompleteApis.length, apiCount, 'no API is catalogued'),
     ...(policy !== undefined && apiCount > 0 ? { note: 'sensitivity defaults to internal when a manifest leaves it out, so it cannot be told from an explicit choice; APIs not yet catalogued (discovery) are not counted' } : {}),
   });
+  // Inventory completeness as discovery measured it on real traffic (warden discover import).
+  const traffic = await context.store.discovery.latestDiscoveryRun();
+  metric({
+    id: 'observed-inventory-completeness',
+    label: 'Observed endpoints documented and owned',
+    unit: 'ratio',
+    definition: 'of the endpoints discovery observed in traffic (latest warden discover import), the share that a document or the catalog describes and whose API has an owner',
+    ...(traffic === undefined
+      ? { value: null, status: 'no data', note: 'no traffic has been imported yet (warden discover import LOG… or --audit)' }
+      : traffic.observedEndpoints === 0
+        ? { value: null, status: 'no data', note: `the latest import (${traffic.at}) observed no endpoint` }
+        : { value: ratio(traffic.documentedOwned, traffic.observedEndpoints), numerator: traffic.documentedOwned, denominator: traffic.observedEndpoints, note: `measured ${traffic.at} over ${traffic.calls} calls` }),
+  });
   metric({ id: 'apis-with-owner', label: 'APIs with an owner', unit: 'ratio', definition: 'share of catalogued APIs whose owner is named and not recorded as having left', ...fraction(owned, apiCount, 'no API is catalogued') });
 
   // One pass over the audit log for zombies and violations.
@@ -249,3 +262,4 @@ function formatMetric(metric: ProgramMetric): string {
   if (metric.unit === 'hours') return `${metric.value.toFixed(1)} h`;
   return String(metric.value);
 }
+
