@@ -153,10 +153,11 @@ function countBy(endpoints: readonly InventoryEndpoint[]): Record<InventoryEndpo
 
 /** Progress on stderr at most once a second: large logs take a while. */
 function progressPrinter(): (file: string, bytesRead: number, totalBytes: number) => void {
-  let last = 0;
+  // Only imports that take a while report, about once a second.
+  let last = Date.now();
   return (file, bytesRead, totalBytes) => {
     const now = Date.now();
-    if (now - last < 1000 && bytesRead < totalBytes) return;
+    if (now - last < 1000) return;
     last = now;
     const percent = totalBytes > 0 ? Math.floor((bytesRead / totalBytes) * 100) : 100;
     process.stderr.write(`reading ${file}: ${(bytesRead / 1048576).toFixed(0)} of ${(totalBytes / 1048576).toFixed(0)} MiB (${percent} %)\n`);
