@@ -247,13 +247,18 @@ describe('warden demo (npm start)', () => {
     expect(out).toMatch(/→ 202 WARDEN_STEP_UP_PENDING: approval (apr_[0-9a-f]{16}), poll \/\.warden\/approvals\/\1/);
     expect(out).toMatch(/→ 200 approved by security\.officer@example\.com; the call → 200; sent again → 409 WARDEN_STEP_UP_USED/);
     expect(out).toMatch(/→ 429 WARDEN_RATE_LIMITED, Retry-After \d+ s \(the six answered 201 201 201 201 201 429\)\n     RateLimit-Policy: "rate";q=5;w=60, "quota-1";q=500;w=86400/);
-    expect(out).toContain('20 new records');
+    expect(out).toMatch(/→ 200 \d+ customer rows from an undocumented read; the four answered 200 200 200 200/);
+    expect(out).toContain('24 new records');
+    // Discovery over the tour's own records: the learned path is a shadow endpoint, the deprecated warehouse a zombie.
+    expect(out).toContain('   shadow  GET /warehouse/tables/{tableId}: 4 calls, in no manifest, answered anyway');
+    expect(out).toMatch(/   zombie  GET \/warehouse\/export \(legacy-warehouse\.exportAll\): deprecated, sunset on 2027-03-31, still serving/);
+    expect(out).not.toContain('/.warden/access-requests: ');
     // The audit file has one record per gateway call and none of the secrets the demo printed.
     const key = /export SUPPORT_KEY=(\S+)/.exec(out)![1]!;
     const token = /export ANALYST_TOKEN=(\S+)/.exec(out)![1]!;
     const adminToken = /ADMIN_TOKEN=(wda_\S+)/.exec(out)![1]!;
     const records = (await readFile(path.join(data, 'demo', 'audit.jsonl'), 'utf8')).trimEnd().split('\n');
-    expect(records).toHaveLength(20);
+    expect(records).toHaveLength(24);
     for (const record of records) {
       expect(record).not.toContain(key);
       expect(record).not.toContain(token.split('.')[2]);
@@ -267,7 +272,7 @@ describe('warden demo (npm start)', () => {
 });
 
 describe('--help', () => {
-  it.each([[[]], [['check']], [['decide']], [['apply']], [['history']], [['start']], [['demo']]])('warden %j --help exits 0 with usage', (command: string[]) => {
+  it.each([[[]], [['check']], [['decide']], [['apply']], [['history']], [['start']], [['demo']], [['discover']], [['discover', 'import']], [['discover', 'scan']], [['discover', 'adopt']]])('warden %j --help exits 0 with usage', (command: string[]) => {
     const run = warden(...command, '--help');
     expect(run.status, shown(run)).toBe(0);
     expect(run.stdout).toContain(`Usage: warden${command.length > 0 ? ` ${command[0]}` : ''}`);

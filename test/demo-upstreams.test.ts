@@ -197,6 +197,13 @@ describe('the data', () => {
     }
   });
 
+  it('answers an undocumented warehouse read, the shadow endpoint the discovery demo finds', async () => {
+    const answer = await call(upstreams(), 'legacy-warehouse', 'GET', '/warehouse/tables/refunds');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ table: 'refunds', count: createSeedData().refunds.length });
+    expect((await call(upstreams(), 'legacy-warehouse', 'GET', '/warehouse/tables/constructor')).status).toBe(404);
+  });
+
   it('dumps every warehouse table, with PII on the order rows', async () => {
     const exported = (await call(upstreams(), 'legacy-warehouse', 'GET', '/warehouse/export')).body as { tables: Record<string, unknown[]> };
     expect(Object.fromEntries(Object.entries(exported.tables).map(([table, rows]) => [table, rows.length]))).toEqual({ customers: 23, orders: 80, refunds: 6, transactions: 348 });

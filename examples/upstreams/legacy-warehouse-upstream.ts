@@ -1,5 +1,5 @@
 import { DATA_AS_OF, type SeedData } from './seed-data.js';
-import { createRouter, dateParam, limitParam, ok, type RequestHandler } from './upstream-http.js';
+import { createRouter, dateParam, fail, limitParam, ok, type RequestHandler } from './upstream-http.js';
 
 /**
  * The deprecated data warehouse of examples/apis/legacy-warehouse.yaml under /warehouse. Like many
@@ -32,6 +32,18 @@ export function createLegacyWarehouseUpstream(seed: SeedData): RequestHandler {
         const limit = limitParam(query, 500, 1000);
         const matches = rows.filter(({ orderDate }) => orderDate >= since);
         return ok({ since, count: matches.length, orders: matches.slice(0, limit) });
+      },
+    },
+    // Not in the manifest: an old read nobody documented, which the discovery demo finds as a shadow endpoint.
+    {
+      method: 'GET',
+      path: '/warehouse/tables/{table}',
+      handle: ({ param }) => {
+        const tables: Record<string, readonly unknown[]> = { customers: seed.customers, orders: seed.orders, refunds: seed.refunds, transactions: seed.transactions };
+        const name = param('table');
+        const table = Object.hasOwn(tables, name) ? tables[name] : undefined;
+        if (table === undefined) fail(404, `no table ${name}; the tables are ${Object.keys(tables).join(', ')}`);
+        return ok({ table: name, count: table.length, rows: table.slice(0, 5) });
       },
     },
     {

@@ -9,6 +9,10 @@ import { inclusionProof } from '../../controlplane/audit/audit-proofs.js';
 import { scanAudit, summarizeAccess } from '../../controlplane/audit/audit-query.js';
 import { checkProof } from '../../controlplane/audit/proof-check.js';
 import { defaultGatewayConfig } from '../../controlplane/config/gateway-config-file.js';
+import { discoverFromTraffic } from '../../controlplane/discovery/discover-traffic.js';
+import { findingsOf } from '../../controlplane/discovery/discovery-findings.js';
+import { registeredClients } from '../../controlplane/discovery/registered-clients.js';
+import { policyInForce } from '../../controlplane/manifests/policy-in-force.js';
 import { issueApiKey } from '../../controlplane/credentials/issue-api-key.js';
 import { dataOption } from '../data-option.js';
 import { startGatewayRuntime, type GatewayRuntime } from '../gateway-runtime.js';
@@ -203,6 +207,12 @@ async function walkthrough(gateway: string, admin: string, runtime: GatewayRunti
     `(passed through) audit: decision ${recorded?.decision.outcome} ${recorded?.decision.reason}`,
   ]);
 
+  const tables: Call[] = [];
+  for (const table of ['customers', 'orders', 'refunds', 'transactions']) tables.push(await viaGateway('GET', `/warehouse/tables/${table}`, analyst));
+  show('The warehouse learns paths nobody declared (discovery: learn): in monitor mode they pass, recorded against it', 'curl $GW/warehouse/tables/customers …  (and orders, refunds, transactions)', tables[0]!, [
+    `${String(parse(tables[0]!.body).count)} customer rows from an undocumented read; the four answered ${tables.map((table) => table.status).join(' ')}`,
+  ]);
+
   call = await viaGateway('GET', '/crm/customers/C-1001/..%2FC-2002', support);
   show('A path trick to reach another customer is refused before routing; the CRM never sees it', 'curl --path-as-is "$GW/crm/customers/C-1001/..%2FC-2002" …', call, problemLines(call));
 
@@ -283,6 +293,29 @@ async function walkthrough(gateway: string, admin: string, runtime: GatewayRunti
     ...pii.flatMap((agent) => [`     ${agent.agent}: ${counted(agent.calls, 'call')}, ${agent.allowed} allowed, ${agent.refused} refused`, ...agent.operations.slice(0, 3).map((operation) => `       ${operation.operation}: ${counted(operation.calls, 'call')}`)]),
     '',
   ]);
+  step++;
+  printLines([`${step + 1}. Discovery reads the same log against the catalog (docs/discovery.md)`, '   $ warden discover import --audit', ...(await discoveryLines(runtime, before)), '']);
+}
+
+/** Discovery over this tour's audit records, recorded as findings like `warden discover import --audit`. */
+async function discoveryLines(runtime: GatewayRuntime, afterSeq: number): Promise<string[]> {
+  const policy = await policyInForce(runtime.store);
+  const registered = await registeredClients(runtime.store, policy?.set.agents ?? []);
+  const auditLines = (function* () {
+    for (const match of scanAudit(runtime.audit.log, {}, { afterSeq })) yield match.json;
+  })();
+  const { inventory } = await discoverFromTraffic({ files: [], format: 'auto', specs: [], catalog: policy?.set.apis ?? [], registered, auditLines });
+  const now = new Date();
+  await runtime.store.discovery.reportFindings(findingsOf(inventory), now);
+  const completeness = inventory.completeness;
+  await runtime.store.discovery.recordDiscoveryRun({ at: now.toISOString(), source: 'audit', calls: inventory.calls, observedEndpoints: completeness.observed, documentedOwned: completeness.documentedAndOwned });
+  const count = (classification: string) => inventory.endpoints.filter((endpoint) => endpoint.classification === classification).length;
+  return [
+    ...inventory.endpoints.filter((endpoint) => endpoint.classification === 'shadow').map((endpoint) => `   shadow  ${endpoint.method} ${endpoint.template}: ${counted(endpoint.hits, 'call')}, in no manifest, answered anyway`),
+    ...inventory.endpoints.filter((endpoint) => endpoint.zombie !== undefined).map((endpoint) => `   zombie  ${endpoint.method} ${endpoint.template} (${endpoint.api}.${endpoint.operationId}): ${endpoint.zombie!.detail}, still ${endpoint.zombie!.state}`),
+    `   documented ${count('documented')}, orphan ${count('orphan')} (declared, not called in this tour), unknown ${count('unknown')} (never answered 2xx)`,
+    `   observed endpoints documented and owned: ${completeness.documentedAndOwned} of ${completeness.observed}; review the findings with: warden discover findings`,
+  ];
 }
 
 function problemLines(call: Call): string[] {

@@ -71,6 +71,8 @@ export interface InventoryOptions {
 }
 
 const DAY_MS = 86_400_000;
+/** The gateway's own endpoints (docs/gateway.md, self-service). */
+const WARDEN_PREFIX = '/.warden/';
 const CLIENT_SAMPLES = 50;
 const MAX_CLIENTS = 10_000;
 
@@ -106,6 +108,8 @@ export class InventoryBuilder {
 
   /** Adds one call; `unregistered` marks a credential the gateway refused as bound to no agent. */
   add(call: Observation, unregistered = false): void {
+    // Warden's own endpoints (access requests, approvals) are not an API of the inventory.
+    if (call.path.startsWith(WARDEN_PREFIX)) return;
     this.#calls++;
     const time = call.time;
     if (time !== undefined) {
