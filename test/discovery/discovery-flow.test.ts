@@ -105,7 +105,7 @@ describe('warden discover import --audit', () => {
   });
 
   it('lists catalog operations without traffic as orphans and unanswered probes as unknown', () => {
-    expect(endpoint(inventory, 'GET', '/orders/')).toMatchObject({ classification: 'orphan', hits: 0 });
+    expect(endpoint(inventory, 'GET', '/orders')).toMatchObject({ classification: 'orphan', hits: 0 });
     expect(endpoint(inventory, 'GET', '/crm/customers')).toMatchObject({ classification: 'orphan' });
     expect(endpoint(inventory, 'GET', '/wp-login.php')).toMatchObject({ classification: 'unknown' });
   });

@@ -1,6 +1,7 @@
 import type { ApiManifest, HttpMethod, Sensitivity } from '../../model/manifests/index.js';
 import { HTTP_METHODS } from '../../model/manifests/index.js';
 import { API_VERSION } from '../../model/manifests/common.js';
+import { parsePathTemplate } from '../../policy/path-template.js';
 import { sensitivityOf } from './field-name-classes.js';
 
 /** An endpoint being adopted: what the inventory said about it. */
@@ -43,6 +44,9 @@ export function adoptionManifest(endpoints: readonly AdoptedEndpoint[], options:
       throw new Error(`${endpoint.method} ${endpoint.template} is not under the base path ${basePath}`);
     }
     const path = basePath === '/' ? endpoint.template : endpoint.template.slice(basePath.length) || '/';
+    // What the gateway cannot route (`{object}:copy`) is refused here, not by `warden apply` later.
+    const routable = parsePathTemplate(path);
+    if ('error' in routable) throw new Error(`${method} ${endpoint.template}: the path ${routable.error}; declare this operation by hand, or leave it out`);
     for (const dataClass of endpoint.dataClasses ?? []) dataClasses.add(dataClass);
     operations.push({
       id: operationId(method, path, used),

@@ -1,4 +1,5 @@
 import type { ApiManifest } from '../../model/manifests/index.js';
+import { joinPath } from '../../policy/path-template.js';
 import type { DocumentedApi, DocumentedOperation } from './documented-operation.js';
 
 /**
@@ -8,14 +9,14 @@ import type { DocumentedApi, DocumentedOperation } from './documented-operation.
  */
 export function catalogDocuments(apis: readonly ApiManifest[]): DocumentedApi[] {
   return apis.map((api) => {
-    const base = api.spec.basePath === '/' ? '' : api.spec.basePath.replace(/\/$/, '');
     const lifecycle = api.spec.lifecycle;
     const apiDeprecated = lifecycle.status !== 'active';
     const operations: DocumentedOperation[] = api.spec.operations.map((operation) => ({
       api: api.metadata.name,
       version: 'catalog',
       method: operation.method,
-      template: `${base}${operation.path}`,
+      // Joined exactly as the gateway routes it: `/` under `/crm` is `/crm`.
+      template: joinPath(api.spec.basePath, operation.path),
       operationId: operation.id,
       deprecated: apiDeprecated || operation.deprecated,
       sunset: lifecycle.sunset,

@@ -92,8 +92,8 @@ export class InventoryBuilder {
   readonly #matcher: OperationMatcher;
   readonly #orphanDays: number;
   readonly #isRegistered: ((client: string) => boolean) | undefined;
-  readonly #byOperation = new Map<DocumentedOperation, { stats: EndpointStats; host: string | undefined; shapes: Set<string>; dataClasses: Set<string> }>();
-  readonly #templaters = new Map<string, { templater: PathTemplater; dataClasses: Map<string, Set<string>> }>();
+  readonly #byOperation = new Map<DocumentedOperation, { readonly stats: EndpointStats; readonly host: string | undefined }>();
+  readonly #templaters = new Map<string, PathTemplater>();
   readonly #clients = new Map<string, ClientSeen>();
   #calls = 0;
   #from: number | undefined;
@@ -120,17 +120,15 @@ export class InventoryBuilder {
     if (operation !== undefined) {
       let seen = this.#byOperation.get(operation);
       if (seen === undefined) {
-        seen = { stats: { hits: 0, statuses: new Map(), firstSeen: undefined, lastSeen: undefined, shapes: new Set() }, host: call.host, shapes: new Set(), dataClasses: new Set() };
+        seen = { stats: { hits: 0, statuses: new Map(), firstSeen: undefined, lastSeen: undefined, shapes: new Set(), dataClasses: new Set() }, host: call.host };
         this.#byOperation.set(operation, seen);
       }
-      count(seen.stats, call.status, time);
-      if (call.responseShape !== undefined && seen.shapes.size < 4) seen.shapes.add(call.responseShape);
-      if (call.dataClasses !== undefined) for (const dataClass of call.dataClasses) seen.dataClasses.add(dataClass);
+      count(seen.stats, call);
     } else {
       const host = call.host ?? '';
-      let entry = this.#templaters.get(host);
-      if (entry === undefined) this.#templaters.set(host, (entry = { templater: new PathTemplater(), dataClasses: new Map() }));
-      entry.templater.observe(call.method, call.path, call.status, time, call.responseShape);
+      let templater = this.#templaters.get(host);
+      if (templater === undefined) this.#templaters.set(host, (templater = new PathTemplater()));
+      templater.observe(call.method, call.path, call.status, time, call.responseShape, call.dataClasses);
     }
     const client = call.client;
     if (client !== undefined && call.agent === undefined && (unregistered || (this.#isRegistered !== undefined && !this.#isRegistered(client)))) {
@@ -165,17 +163,17 @@ export class InventoryBuilder {
           if (operation.removedIn === undefined) endpoints.push(documentedEndpoint(operation, undefined, undefined, 'orphan', undefined, operation.dataClasses));
           continue;
         }
-        const dataClasses = new Set([...operation.dataClasses, ...seen.dataClasses]);
-        for (const shape of seen.shapes) for (const dataClass of dataClassesOfShape(shape)) dataClasses.add(dataClass);
+        const dataClasses = new Set([...operation.dataClasses, ...seen.stats.dataClasses]);
+        for (const shape of seen.stats.shapes) for (const dataClass of dataClassesOfShape(shape)) dataClasses.add(dataClass);
         const zombie = zombieOf(operation, seen.stats);
         const stale = seen.stats.lastSeen !== undefined && seen.stats.lastSeen < orphanBefore;
         const classification: Classification = zombie !== undefined ? 'zombie' : stale ? 'orphan' : 'documented';
         endpoints.push(documentedEndpoint(operation, seen.host, seen.stats, classification, zombie, [...dataClasses]));
       }
     }
-    for (const [host, { templater }] of this.#templaters) {
+    for (const [host, templater] of this.#templaters) {
       for (const endpoint of templater.endpoints()) {
-        const dataClasses = new Set<string>();
+        const dataClasses = new Set<string>(endpoint.stats.dataClasses);
         for (const shape of endpoint.stats.shapes) for (const dataClass of dataClassesOfShape(shape)) dataClasses.add(dataClass);
         const answered = [...endpoint.stats.statuses.keys()].some((status) => status >= 200 && status < 400);
         endpoints.push({
@@ -232,7 +230,7 @@ export class InventoryBuilder {
   #templateOf(host: string, method: string, path: string): string {
     const operation = this.#matcher.match(method, path);
     if (operation !== undefined) return operation.template;
-    return this.#templaters.get(host)?.templater.templateOf(path) ?? path;
+    return this.#templaters.get(host)?.templateOf(path) ?? path;
   }
 
   #completeness(endpoints: readonly InventoryEndpoint[]): Inventory['completeness'] {
@@ -248,13 +246,16 @@ export class InventoryBuilder {
   }
 }
 
-function count(stats: EndpointStats, status: number, time: number | undefined): void {
+function count(stats: EndpointStats, call: Observation): void {
   stats.hits++;
-  stats.statuses.set(status, (stats.statuses.get(status) ?? 0) + 1);
+  stats.statuses.set(call.status, (stats.statuses.get(call.status) ?? 0) + 1);
+  const time = call.time;
   if (time !== undefined) {
     if (stats.firstSeen === undefined || time < stats.firstSeen) stats.firstSeen = time;
     if (stats.lastSeen === undefined || time > stats.lastSeen) stats.lastSeen = time;
   }
+  if (call.responseShape !== undefined && stats.shapes.size < 4) stats.shapes.add(call.responseShape);
+  if (call.dataClasses !== undefined) for (const dataClass of call.dataClasses) stats.dataClasses.add(dataClass);
 }
 
 /** Why traffic to an operation is zombie traffic, if it is. */

@@ -43,8 +43,9 @@ export async function readOpenApiDocuments(files: readonly string[]): Promise<Do
     else group.push(document);
   }
   const apis: DocumentedApi[] = [];
-  for (const [title, documents] of byTitle) {
-    // Stable sort: documents of equal version keep the order they were given in.
+  for (const [title, given] of byTitle) {
+    // Documents of one version (an API split over several files) are one document.
+    const documents = combineVersions(given);
     documents.sort((a, b) => compareVersions(a.version, b.version));
     const newest = documents[documents.length - 1]!;
     const operations: DocumentedOperation[] = newest.operations.map((operation) => ({ ...operation, api: title, version: newest.version }));
@@ -62,6 +63,21 @@ export async function readOpenApiDocuments(files: readonly string[]): Promise<Do
     apis.push({ name: title, owner: undefined, source: 'openapi', files: documents.map((document) => document.file), versions: documents.map((document) => document.version), operations });
   }
   return apis;
+}
+
+function combineVersions(documents: readonly ParsedDocument[]): ParsedDocument[] {
+  const byVersion = new Map<string, ParsedDocument>();
+  for (const document of documents) {
+    const same = byVersion.get(document.version);
+    if (same === undefined) {
+      byVersion.set(document.version, { ...document, operations: [...document.operations] });
+      continue;
+    }
+    const known = new Set(same.operations.map((operation) => routeKey(operation.method, operation.template)));
+    for (const operation of document.operations) if (!known.has(routeKey(operation.method, operation.template))) same.operations.push(operation);
+    byVersion.set(document.version, { ...same, file: `${same.file}, ${document.file}` });
+  }
+  return [...byVersion.values()];
 }
 
 /** Parses one document's text; exported for tests. */
@@ -123,17 +139,35 @@ export function routeKey(method: string, template: string): string {
   return `${method} ${template.replace(/\{[^}]*\}/g, '{}')}`;
 }
 
-/** Orders `1.10.0` after `1.9.2`; non-numeric parts compare as text. */
+/**
+ * Semantic-version order where it applies: `1.10.0` after `1.9.2`, a pre-release before its
+ * release (`1.0.0-beta.1` < `1.0.0`); other parts compare numerically when both are numbers,
+ * as text otherwise.
+ */
 export function compareVersions(a: string, b: string): number {
-  const left = a.replace(/^v/i, '').split(/[.-]/);
-  const right = b.replace(/^v/i, '').split(/[.-]/);
+  const [mainA, preA] = splitPrerelease(a.replace(/^v/i, ''));
+  const [mainB, preB] = splitPrerelease(b.replace(/^v/i, ''));
+  const main = compareParts(mainA.split('.'), mainB.split('.'));
+  if (main !== 0) return main;
+  if (preA === undefined || preB === undefined) return preA === preB ? 0 : preA === undefined ? 1 : -1;
+  return compareParts(preA.split('.'), preB.split('.'));
+}
+
+function splitPrerelease(version: string): [string, string | undefined] {
+  const dash = version.indexOf('-');
+  return dash === -1 ? [version, undefined] : [version.slice(0, dash), version.slice(dash + 1)];
+}
+
+function compareParts(left: readonly string[], right: readonly string[]): number {
   for (let i = 0; i < Math.max(left.length, right.length); i++) {
     const x = left[i] ?? '';
     const y = right[i] ?? '';
     if (x === y) continue;
+    if (x === '') return -1;
+    if (y === '') return 1;
     const nx = Number(x);
     const ny = Number(y);
-    if (x !== '' && y !== '' && Number.isFinite(nx) && Number.isFinite(ny)) return nx - ny;
+    if (Number.isFinite(nx) && Number.isFinite(ny)) return nx - ny;
     return x < y ? -1 : 1;
   }
   return 0;

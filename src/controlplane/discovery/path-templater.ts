@@ -8,6 +8,8 @@ export interface EndpointStats {
   lastSeen: number | undefined;
   /** Response-shape fingerprints seen (at most a few). */
   readonly shapes: Set<string>;
+  /** Data classes the source reported for the answers (the audit log's). */
+  readonly dataClasses: Set<string>;
 }
 
 /** An endpoint template inferred from traffic. */
@@ -67,7 +69,7 @@ export class PathTemplater {
   #finished = false;
 
   /** Records one call. Paths are split on `/`; the query must already be removed. */
-  observe(method: string, path: string, status: number, time?: number, shape?: string): void {
+  observe(method: string, path: string, status: number, time?: number, shape?: string, dataClasses?: readonly string[]): void {
     if (this.#finished) throw new Error('the templater is finished; observe before reading endpoints');
     let node = this.#root;
     node.hits++;
@@ -85,7 +87,7 @@ export class PathTemplater {
     const methods = (node.methods ??= new Map());
     let stats = methods.get(method);
     if (stats === undefined) {
-      stats = { hits: 0, statuses: new Map(), firstSeen: undefined, lastSeen: undefined, shapes: new Set() };
+      stats = { hits: 0, statuses: new Map(), firstSeen: undefined, lastSeen: undefined, shapes: new Set(), dataClasses: new Set() };
       methods.set(method, stats);
     }
     stats.hits++;
@@ -95,6 +97,7 @@ export class PathTemplater {
       if (stats.lastSeen === undefined || time > stats.lastSeen) stats.lastSeen = time;
     }
     if (shape !== undefined && stats.shapes.size < MAX_SHAPES) stats.shapes.add(shape);
+    if (dataClasses !== undefined) for (const dataClass of dataClasses) stats.dataClasses.add(dataClass);
   }
 
   #step(node: TrieNode, segment: string): TrieNode {
@@ -129,7 +132,10 @@ export class PathTemplater {
     return out;
   }
 
-  /** The inferred template a concrete path falls under, after `endpoints()`; undefined when it was never seen. */
+  /**
+   * The inferred template a concrete path falls under, after `endpoints()`: its literal
+   * segments, or the parameter beside them. Undefined when no literal or parameter fits.
+   */
   templateOf(path: string): string | undefined {
     if (!this.#finished) throw new Error('call endpoints() first');
     const segments = splitPath(path);
@@ -341,6 +347,7 @@ function mergeInto(target: TrieNode, source: TrieNode): void {
       if (stats.firstSeen !== undefined && (into.firstSeen === undefined || stats.firstSeen < into.firstSeen)) into.firstSeen = stats.firstSeen;
       if (stats.lastSeen !== undefined && (into.lastSeen === undefined || stats.lastSeen > into.lastSeen)) into.lastSeen = stats.lastSeen;
       for (const shape of stats.shapes) if (into.shapes.size < MAX_SHAPES) into.shapes.add(shape);
+      for (const dataClass of stats.dataClasses) into.dataClasses.add(dataClass);
     }
   }
   for (const [segment, child] of source.children) {
