@@ -1,5 +1,5 @@
 import type { AuditAgent, AuditApi, AuditCredential, AuditDecision, AuditHttp } from '../../../model/audit-event.js';
-import { epochMillis, excerpt, httpMethod, httpStatus, observation, presentString, type ImportedCall } from './imported-call.js';
+import { epochMillis, excerpt, httpMethod, httpStatus, jsonObjectLine, observation, presentString, type ImportedCall } from './imported-call.js';
 
 /** The parts of a stored AuditEvent this importer reads; JSON.stringify drops undefined fields, so most may be absent. */
 interface AuditLine {
@@ -14,13 +14,10 @@ interface AuditLine {
 
 /** Parses one line of a Warden audit log export (AuditEvent v1 JSONL) into a call, or says why it cannot. */
 export function parseAuditLine(line: string): ImportedCall | { problem: string } {
-  let record: AuditLine;
-  try {
-    record = JSON.parse(line) as AuditLine;
-  } catch {
-    return { problem: 'not JSON' };
-  }
-  if (typeof record !== 'object' || record === null || record.v !== 1 || typeof record.http !== 'object' || record.http === null || typeof record.decision !== 'object' || record.decision === null) {
+  const parsed = jsonObjectLine<AuditLine>(line);
+  if ('problem' in parsed) return parsed;
+  const record = parsed.record;
+  if (record.v !== 1 || typeof record.http !== 'object' || record.http === null || typeof record.decision !== 'object' || record.decision === null) {
     return { problem: 'not a Warden audit record (AuditEvent v1 with `http` and `decision`)' };
   }
   const { http, decision, api } = record;

@@ -1,4 +1,4 @@
-import { epochMillis, excerpt, httpMethod, httpStatus, observation, presentString, type ImportedCall } from './imported-call.js';
+import { epochMillis, excerpt, httpMethod, httpStatus, jsonObjectLine, observation, presentString, type ImportedCall } from './imported-call.js';
 import { normalizeHost, splitTarget } from './split-target.js';
 
 /** The keys read, as Istio's default JSON access log and common `json_format` configs spell them. */
@@ -19,13 +19,9 @@ interface EnvoyLine {
  * `-` or null for what it does not know; response_code 0 (no response) is kept as status 0.
  */
 export function parseEnvoyLine(line: string): ImportedCall | { problem: string } {
-  let record: EnvoyLine;
-  try {
-    record = JSON.parse(line) as EnvoyLine;
-  } catch {
-    return { problem: 'not JSON' };
-  }
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) return { problem: 'not a JSON object' };
+  const parsed = jsonObjectLine<EnvoyLine>(line);
+  if ('problem' in parsed) return parsed;
+  const record = parsed.record;
   const rawMethod = presentString(record.method) ?? presentString(record[':method']);
   // A TCP proxy's entries have neither method nor path.
   if (rawMethod === undefined) return { problem: 'no HTTP method (a TCP connection, or a log format without `method`)' };

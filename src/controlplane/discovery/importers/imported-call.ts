@@ -164,3 +164,15 @@ export function excerpt(text: string): string {
 export function presentString(raw: unknown): string | undefined {
   return typeof raw === 'string' && raw.length > 0 && raw !== '-' ? raw : undefined;
 }
+
+/** One line of a JSON-lines log as an object, or why it is not one (wrapped: a log line may well have a `problem` field). */
+export function jsonObjectLine<T extends object>(line: string): { readonly record: T } | { readonly problem: string } {
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return { problem: 'not JSON' };
+  }
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return { problem: 'not a JSON object' };
+  return { record: record as T };
+}

@@ -1,4 +1,4 @@
-import { epochMillis, excerpt, httpMethod, httpStatus, observation, presentString, type ImportedCall } from './imported-call.js';
+import { epochMillis, excerpt, httpMethod, httpStatus, jsonObjectLine, observation, presentString, type ImportedCall } from './imported-call.js';
 import { normalizeHost, splitTarget } from './split-target.js';
 
 interface TrafficLine {
@@ -16,13 +16,9 @@ interface TrafficLine {
  * "client"?}`) into a call, or says why it cannot. Query values are dropped.
  */
 export function parseTrafficJsonLine(line: string): ImportedCall | { problem: string } {
-  let record: TrafficLine;
-  try {
-    record = JSON.parse(line) as TrafficLine;
-  } catch {
-    return { problem: 'not JSON' };
-  }
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) return { problem: 'not a JSON object' };
+  const parsed = jsonObjectLine<TrafficLine>(line);
+  if ('problem' in parsed) return parsed;
+  const record = parsed.record;
   const method = httpMethod(record.method);
   if (method === undefined) return { problem: record.method === undefined ? 'no `method`' : `method ${excerpt(String(record.method))} is not an HTTP method` };
   const target = typeof record.path === 'string' ? record.path : record.url;
