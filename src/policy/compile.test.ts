@@ -125,9 +125,11 @@ describe('compile: learning undeclared paths (discovery: learn)', () => {
   }
 
   it('compiles the flag: off unless the manifest says learn, and a change of policy', () => {
+    // The examples: only the legacy warehouse learns.
     const off = compile(set);
     const on = compile(learning(['crm']));
-    expect([...off.apis.values()].some((api) => api.learn)).toBe(false);
+    expect([...off.apis.values()].filter((api) => api.learn).map((api) => api.name)).toEqual(['legacy-warehouse']);
+    expect(off.apis.get('crm')!.learn).toBe(false);
     expect(on.apis.get('crm')!.learn).toBe(true);
     expect(on.apis.get('hr')!.learn).toBe(false);
     expect(on.version).not.toBe(off.version);

@@ -193,6 +193,13 @@ describe('reviewing findings', () => {
     expect(agent.body.description).toContain('svc-billing');
   }, 60_000);
 
+  it('lets only admin or security propose a client as an agent, and creates nothing otherwise', async () => {
+    const client = await findingOf('unregistered-client', 'scanner');
+    const refused = await h.as('alice').post(`/discovery/findings/${client.id}/propose-agent`, { name: 'scanner-bot', purpose: 'Whatever the scanner does all day', roles: ['orders-reader'] });
+    expect(refused.status).toBe(403);
+    expect((await h.as('sam').get('/agents/scanner-bot')).status).toBe(404);
+  });
+
   it('refuses to propose an agent for an endpoint finding', async () => {
     const shadow = await findingOf('shadow', 'GET /orders/{orderId}/notes');
     const refused = await h.as('sam').post(`/discovery/findings/${shadow.id}/propose-agent`, { name: 'not-an-agent', purpose: 'This is not a client at all', roles: ['orders-reader'] });

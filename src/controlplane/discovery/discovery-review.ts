@@ -69,6 +69,8 @@ export class DiscoveryReview {
 
   /** Proposes an unregistered client as an agent (the usual proposal and review) and marks the finding adopted. */
   async proposeAgent(actor: Actor, id: string, proposal: ClientProposal): Promise<{ readonly finding: Finding; readonly agent: AgentDetail }> {
+    // Checked before the proposal: deciding the finding afterwards needs it, and a refusal then would leave an agent behind.
+    await authorize(this.context, actor, 'discovery.propose-agent', `finding/${id}`, hasRole(actor, 'admin', 'security'), WHO);
     const finding = await this.#find(id);
     if (finding.kind !== 'unregistered-client') throw new GovernanceError('WARDEN_ADMIN_INVALID', `${id} is a ${finding.kind} finding; only unregistered clients are proposed as agents`);
     const endpoints = Array.isArray(finding.details['endpoints']) ? (finding.details['endpoints'] as unknown[]).filter((value): value is string => typeof value === 'string') : [];
