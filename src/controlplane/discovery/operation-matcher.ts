@@ -26,8 +26,11 @@ function node(): MatchNode {
 export class OperationMatcher {
   readonly #root = node();
 
+  readonly #empty: boolean;
+
   constructor(operations: readonly DocumentedOperation[]) {
     for (const operation of operations) this.#add(operation);
+    this.#empty = operations.length === 0;
   }
 
   #add(operation: DocumentedOperation): void {
@@ -62,6 +65,8 @@ export class OperationMatcher {
 
   /** The operation for a method and concrete path (query removed), or undefined. */
   match(method: string, path: string): DocumentedOperation | undefined {
+    // Imports without any document are common and large: no path to split then.
+    if (this.#empty) return undefined;
     return search(this.#root, split(path), 0, method);
   }
 

@@ -108,12 +108,18 @@ export class PathTemplater {
       mergeValues(node);
       node.compactAt = Math.max(COMPACT_AT, 2 * node.children.size);
     }
-    // Identifiers join an existing parameter at once; names always start as literals, so a
-    // literal first seen late (`/users/me`) is not swallowed by the values around it.
-    if (node.params.size > 0) {
-      const { kind, suffix } = classifySegment(segment);
-      const param = node.params.get(suffix);
-      if (param !== undefined && isIdentifierKind(kind)) return param;
+    // A strong identifier is a parameter whatever its siblings: it goes there at once, so fresh
+    // ids never become nodes of their own. Weak ones join an existing parameter; names always
+    // start as literals, so a literal first seen late (`/users/me`) is not swallowed.
+    const { kind, suffix } = classifySegment(segment);
+    if (kind === 'strong-id' || (node.params.size > 0 && isIdentifierKind(kind))) {
+      let param = node.params.get(suffix);
+      if (param === undefined && kind === 'strong-id') node.params.set(suffix, (param = new TrieNode(PARAM)));
+      if (param !== undefined) {
+        // A sample of the values' shapes is enough to tell kinds of ids apart.
+        if (param.idShapes.size < MAX_SHAPES && (param.hits & 63) === 0) param.idShapes.add(identifierShape(segment, suffix));
+        return param;
+      }
     }
     const child = new TrieNode(segment);
     node.children.set(segment, child);
@@ -214,7 +220,7 @@ function mergeValues(node: TrieNode): void {
     const param = node.params.get('');
     if (param !== undefined) for (const key of literalKeys(param)) valueKeys.add(key);
     for (const child of [...strays, ...words]) {
-      if (toMerge.has(child) || distinctShapes(child, [...toMerge])) continue;
+      if (toMerge.has(child) || distinctShapes(child, param === undefined ? [...toMerge] : [...toMerge, param])) continue;
       const keys = literalKeys(child);
       if (child.hits <= COLD_HITS || alike(keys, valueKeys)) toMerge.add(child);
     }
@@ -317,11 +323,17 @@ function shapeOf(node: TrieNode): string | undefined {
   return shape === '' || shape === '{}' || shape === '[]' ? undefined : shape;
 }
 
-/** True when the word answers with shapes none of the values share: a literal next to values. */
+/** True when the word and the values both have known answers and none of theirs is the word's: a literal next to values. */
 function distinctShapes(word: TrieNode, values: readonly TrieNode[]): boolean {
   const own = shapeOf(word);
   if (own === undefined) return false;
-  return !values.some((value) => shapeOf(value) === own);
+  let known = false;
+  for (const value of values) {
+    const shape = shapeOf(value);
+    if (shape === own) return false;
+    if (shape !== undefined) known = true;
+  }
+  return known;
 }
 
 function medianHits(nodes: readonly TrieNode[]): number {

@@ -59,6 +59,14 @@ describe('classifySegment: typed and prefixed ids', () => {
     expect(kindOf('feature-flags')).toBe('word');
   });
 
+  it('recognises digit-free random tokens, prefixed or base64url, and leaves PascalCase names alone', () => {
+    expect(kindOf('ch_fkfaYtFGZFxIySfsDAtPeDzR')).toBe('strong-id');
+    expect(kindOf('NjJOJNOpLkIXeoWFDOWupg')).toBe('strong-id');
+    expect(kindOf('AvailablePhoneNumbers')).toBe('word');
+    expect(kindOf('IncomingPhoneNumbers')).toBe('word');
+    expect(kindOf('api_ServiceAccounts')).toBe('word');
+  });
+
   it('recognises Twilio-style two capitals plus 32 hex', () => {
     expect(kindOf(`AC${HEX32}`)).toBe('strong-id');
     expect(kindOf(`SM${HEX32}`)).toBe('strong-id');

@@ -67,7 +67,11 @@ function stemKind(stem: string): SegmentKind {
   if (HEX.test(stem) && length >= 12 && hasDigit(stem)) return 'strong-id';
   if (length === 26 && ULID.test(stem) && hasDigit(stem)) return 'strong-id';
   if (TYPED_HEX.test(stem)) return 'strong-id';
-  if (PREFIXED.test(stem) && hasDigit(stem.slice(stem.search(/[_-]/) + 1))) return 'strong-id';
+  if (PREFIXED.test(stem)) {
+    // `cus_9f8A…`, and digit-free random tokens after a prefix (`ch_fkfaYtFGZFxIySfsDAtPeDzR`).
+    const token = stem.slice(stem.search(/[_-]/) + 1);
+    if (hasDigit(token) || (token.length >= 10 && looksRandom(token))) return 'strong-id';
+  }
   if (EMAIL.test(stem)) return 'strong-id';
   if (RPC_WORD.test(stem)) return 'rpc-word';
   if (UPPER_CODE.test(stem) && hasDigit(stem)) return 'weak-id';
@@ -117,7 +121,10 @@ function looksRandom(stem: string): boolean {
   }
   if (digits >= 2 && letters >= 1 && letterAfterDigit) return true;
   // Mixed case with digits and no separators, e.g. `aZ3kQ9…` tokens.
-  return stem.length >= 16 && digits >= 1 && upper >= 2 && lower >= 2;
+  if (stem.length >= 16 && digits >= 1 && upper >= 2 && lower >= 2) return true;
+  // Base64url without digits (`NjJOJNOpLkIXeoWFDOWupg`): a quarter or more of each case, which
+  // PascalCase names (`AvailablePhoneNumbers`) never have.
+  return stem.length >= 16 && upper * 4 >= stem.length && lower * 4 >= stem.length;
 }
 
 /** True for kinds that become a parameter on their own. */
