@@ -72,11 +72,7 @@ console.log('targets: matching ≥ 99, shadow precision and recall ≥ 95, every
 console.log(`3. Import rate (${IMPORT_REQUESTS.toLocaleString('en-US')} requests per file, median of ${IMPORT_RUNS} runs)`);
 const directory = mkdtempSync(path.join(tmpdir(), 'warden-discovery-bench-'));
 try {
-  const traffic = importTraffic();
-  const jsonl = path.join(directory, 'traffic.jsonl');
-  const nginx = path.join(directory, 'access.log');
-  writeFileSync(jsonl, traffic.map(({ observation: o }) => JSON.stringify({ time: new Date(o.time ?? 0).toISOString(), method: o.method, path: o.path, status: o.status, host: o.host, client: o.client })).join('\n') + '\n');
-  writeFileSync(nginx, traffic.map(({ observation: o }) => `10.0.0.${(o.time ?? 0) % 250} - - [${nginxTime(o.time ?? 0)}] "${o.method} ${o.path} HTTP/1.1" ${o.status} 512 "-" "agent/1.0"`).join('\n') + '\n');
+  const { jsonl, nginx } = writeImportFiles(directory);
   for (const [label, file, format] of [['plain traffic JSONL', jsonl, 'jsonl'], ['nginx combined', nginx, 'nginx']] as const) {
     const rates: number[] = [];
     for (let run = 0; run < IMPORT_RUNS; run++) {
@@ -91,6 +87,16 @@ try {
   }
 } finally {
   rmSync(directory, { recursive: true, force: true });
+}
+
+/** The two log files of the import runs; the generated traffic is garbage once they are written, so it does not weigh on the runs' heap. */
+function writeImportFiles(directory: string): { jsonl: string; nginx: string } {
+  const traffic = importTraffic();
+  const jsonl = path.join(directory, 'traffic.jsonl');
+  const nginx = path.join(directory, 'access.log');
+  writeFileSync(jsonl, traffic.map(({ observation: o }) => JSON.stringify({ time: new Date(o.time ?? 0).toISOString(), method: o.method, path: o.path, status: o.status, host: o.host, client: o.client })).join('\n') + '\n');
+  writeFileSync(nginx, traffic.map(({ observation: o }) => `10.0.0.${(o.time ?? 0) % 250} - - [${nginxTime(o.time ?? 0)}] "${o.method} ${o.path} HTTP/1.1" ${o.status} 512 "-" "agent/1.0"`).join('\n') + '\n');
+  return { jsonl, nginx };
 }
 
 /** Fresh-valued traffic over every spec, repeated until IMPORT_REQUESTS requests. */
