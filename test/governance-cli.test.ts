@@ -262,7 +262,9 @@ afterAll(async () => {
   if (directory) await rm(directory, { recursive: true, force: true });
 });
 
-describe('the governance commands', () => {
+// Each test runs the built CLI one process after another (about 0.6 s each, more on a loaded
+// 2-core CI machine); the longest run twenty, so the default 20 s is too tight to be honest.
+describe('the governance commands', { timeout: 60_000 }, () => {
   it('print --help and exit 0, every one of them', () => {
     const commands = [
       ['agents'], ['agents', 'list'], ['agents', 'show'], ['agents', 'propose'], ['agents', 'review'],

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { stringify } from 'yaml';
 import { adminAction, collectList, segment, wholeNumber, withAdminOptions, type AdminClient, type AdminOptions } from '../admin-client.js';
 import { table } from '../admin-format.js';
 import { dataOption } from '../data-option.js';
@@ -22,6 +21,11 @@ interface FindingJson {
   readonly decidedAt?: string;
   readonly firstReported: string;
   readonly lastReported: string;
+}
+
+/** YAML is loaded only by the commands that print it: every `warden` command registers these. */
+async function toYaml(value: unknown): Promise<string> {
+  return (await import('yaml')).stringify(value);
 }
 
 /** `warden discover …`: the API inventory from traffic and scans, and the review of what it finds (docs/discovery.md). */
@@ -95,7 +99,7 @@ export function registerDiscover(program: Command): void {
     adminAction<AdminOptions>(async (client, options, [id]) => {
       const finding = await client.get<FindingJson>(`/discovery/findings/${segment(id!)}`);
       if (options.json) return printJson(finding);
-      printLines([`${finding.id}  ${finding.kind}  ${finding.subject}`, `  status: ${decision(finding)}`, `  first reported ${finding.firstReported}, last ${finding.lastReported}`, ...stringify(finding.details).trimEnd().split('\n').map((line) => `  ${line}`)]);
+      printLines([`${finding.id}  ${finding.kind}  ${finding.subject}`, `  status: ${decision(finding)}`, `  first reported ${finding.firstReported}, last ${finding.lastReported}`, ...(await toYaml(finding.details)).trimEnd().split('\n').map((line) => `  ${line}`)]);
     }),
   );
 
@@ -124,7 +128,7 @@ export function registerDiscover(program: Command): void {
         } catch (error) {
           throw new UsageError((error as Error).message, 'fix the option, or adopt endpoints of one API and base path together');
         }
-        const yaml = stringify(manifest);
+        const yaml = await toYaml(manifest);
         if (options.out !== undefined) await writeFile(options.out, yaml);
         const decided = await decideAll(client, ids, { status: 'adopted', reason: `adopted into Api ${options.api}${options.out !== undefined ? ` (${options.out})` : ''}` });
         if (options.json) return printJson({ manifest, findings: decided });
