@@ -134,6 +134,23 @@ describe('PathTemplater: names and RPC methods', () => {
     for (const endpoint of endpoints.filter((candidate) => candidate.template.includes('{'))) expect(endpoint.stats.hits).toBe(60);
   });
 
+  it('takes thousands of sibling names for values even when each is seen often (daily users), and stays fast doing it', () => {
+    const templater = new PathTemplater();
+    for (let round = 0; round < 3; round++) for (let user = 0; user < 3000; user++) templater.observe('GET', `/users/user-${String.fromCharCode(97 + (user % 26))}${String.fromCharCode(97 + ((user / 26) | 0) % 26)}${String.fromCharCode(97 + ((user / 676) | 0))}`, 200);
+    const endpoint = only(templater.endpoints());
+    expect(endpoint.template).toMatch(/^\/users\/\{[^}]+\}$/);
+    expect(endpoint.stats.hits).toBe(9000);
+  });
+
+  it('keeps a large RPC surface literal: 250 methods, each called a few times', () => {
+    const templater = new PathTemplater();
+    const surface = Array.from({ length: 250 }, (_, i) => `${['chat', 'users', 'files', 'admin', 'team'][i % 5]}.${['list', 'info', 'create', 'remove', 'update', 'archive', 'history', 'invite', 'kick', 'rename'][((i / 5) | 0) % 10]}${'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[(i / 50) | 0]}`);
+    for (let round = 0; round < 3; round++) for (const method of surface) templater.observe('POST', `/api/${method}`, 200);
+    const list = routes(templater);
+    expect(list).toHaveLength(250);
+    expect(list.every((route) => !route.includes('{'))).toBe(true);
+  });
+
   it('merges many rarely seen usernames but keeps a hot name beside them literal', () => {
     const templater = new PathTemplater();
     const names = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'niaj'];

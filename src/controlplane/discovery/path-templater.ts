@@ -31,6 +31,9 @@ const COLD_SHARE = 0.75;
 /** Rule B: word siblings whose subtrees look alike (Jaccard of their next-level keys) are values. */
 const SIMILAR_SUBTREES = 0.6;
 const MAX_SHAPES = 4;
+/** This many sibling names are values whatever their hits: more literals than any API has at one level. */
+const MANY_NAMES = 1000;
+const RULE_B_LIMIT = 300;
 /** A parameter with this many calls absorbs cold names beside it. */
 const BUSY_PARAMETER = 10;
 
@@ -245,12 +248,15 @@ function wordValues(node: TrieNode, words: TrieNode[]): TrieNode[] {
   // literal. Once a node is known to hold values, only cold newcomers join them.
   if (node.absorbsWords) return words.filter((word) => word.hits <= COLD_HITS && !distinctShapes(word, words));
   const cold = words.filter((word) => word.hits <= COLD_HITS);
-  if (words.length >= MIN_COLD_SIBLINGS && cold.length >= COLD_SHARE * words.length) {
+  // Hundreds of sibling names are values however often each is seen (users who call daily):
+  // no API lists that many literals at one level (Slack's whole RPC surface is ~200 methods).
+  if ((words.length >= MIN_COLD_SIBLINGS && cold.length >= COLD_SHARE * words.length) || words.length >= MANY_NAMES) {
     node.absorbsWords = true;
     const limit = Math.max(COLD_HITS, 5 * medianHits(words));
     return words.filter((word) => word.hits <= limit && !distinctShapes(word, cold));
   }
-  if (words.length < 2) return [];
+  // Rule B compares siblings pairwise; low-cardinality values are a handful, so it never needs more.
+  if (words.length < 2 || words.length > RULE_B_LIMIT) return [];
   // Rule B: siblings whose subtrees share their literal structure (and answers, when known).
   const signatures = words.map((word) => ({ word, keys: literalKeys(word) }));
   const merged = new Set<TrieNode>();
