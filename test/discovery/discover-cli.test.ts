@@ -116,6 +116,9 @@ describe('warden discover import', () => {
     const noSource = await warden('discover', 'import');
     expect(noSource.status).toBe(2);
     expect(noSource.stderr).toContain('--audit');
+    const fromAlone = await warden('discover', 'import', 'access.log', '--from', '2026-11-01');
+    expect(fromAlone.status).toBe(2);
+    expect(fromAlone.stderr).toContain('--from picks records of the gateway\'s audit log');
   }, 60_000);
 
   it('reads every sample format with auto-detection', async () => {

@@ -38,6 +38,7 @@ export async function runImport(files: readonly string[], options: ImportOptions
   if (options.openapi !== undefined && !existsSync(path.dirname(path.resolve(options.openapi)))) {
     throw new UsageError(`cannot write ${options.openapi}: the folder ${path.dirname(options.openapi)} does not exist`, 'create the folder first, or give another --openapi FILE');
   }
+  if (options.from !== undefined && options.audit !== true) throw new UsageError('--from picks records of the gateway\'s audit log: give it with --audit', 'warden discover import --audit --from 2026-11-01');
   const from = options.from === undefined ? undefined : Date.parse(options.from);
   if (from !== undefined && Number.isNaN(from)) throw new UsageError(`--from "${options.from}" is not a time`, 'write an ISO 8601 day or time, e.g. --from 2026-11-01');
   const storeFile = sqliteFileIn(options.data);
