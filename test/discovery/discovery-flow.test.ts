@@ -96,8 +96,10 @@ describe('warden discover import --audit', () => {
     inventory = run.json();
   }, 60_000);
 
-  it('finds the undeclared path the gateway learned as a shadow endpoint, templated', () => {
-    expect(endpoint(inventory, 'GET', '/orders/{orderId}/notes')).toMatchObject({ classification: 'shadow', hits: 5, statuses: { '200': 5 } });
+  it('finds the undeclared path the gateway learned as a shadow endpoint of that API, templated, with the log file\'s calls under its base path', () => {
+    expect(endpoint(inventory, 'GET', '/orders/{orderId}/notes')).toMatchObject({ classification: 'shadow', api: 'orders', hits: 5, statuses: { '200': 5 } });
+    // Owned, not documented: it lowers completeness, and the owning API lists it.
+    expect(inventory.apis.find((api: Json) => api.name === 'orders')).toMatchObject({ owner: 'orders-team@example.com', counts: { shadow: 1, zombie: 1 } });
   });
 
   it('reports traffic to the deprecated catalog operation as a zombie that still serves', () => {
@@ -141,7 +143,7 @@ describe('reviewing findings', () => {
   };
 
   it('lets auditors read findings but not decide, and keeps owners out', async () => {
-    const shadow = await findingOf('shadow', 'GET /orders/{orderId}/notes');
+    const shadow = await findingOf('shadow', 'orders: GET /orders/{orderId}/notes');
     expect((await h.as('audrey').get('/discovery/findings')).status).toBe(200);
     expect((await h.as('audrey').post(`/discovery/findings/${shadow.id}/decision`, { status: 'ignored', reason: 'not mine to decide' })).status).toBe(403);
     expect((await h.as('alice').get('/discovery/findings')).status).toBe(403);
@@ -152,7 +154,7 @@ describe('reviewing findings', () => {
     const decided = await h.as('sam').post(`/discovery/findings/${zombie.id}/decision`, { status: 'decommission', on: '2027-03-31', reason: 'CHG-1042' });
     expect(decided.status).toBe(200);
     expect(decided.body).toMatchObject({ status: 'decommission', decommissionOn: '2027-03-31', decidedBy: PEOPLE_SAM });
-    const shadow = await findingOf('shadow', 'GET /orders/{orderId}/notes');
+    const shadow = await findingOf('shadow', 'orders: GET /orders/{orderId}/notes');
     const refused = await h.as('sam').post(`/discovery/findings/${shadow.id}/decision`, { status: 'decommission', on: '2027-03-31' });
     expect(refused.status).toBe(400);
     expect(refused.body.detail).toContain('only zombie and orphan');
@@ -170,7 +172,7 @@ describe('reviewing findings', () => {
   }, 60_000);
 
   it('adopts a shadow endpoint into a catalog manifest that passes warden check', async () => {
-    const shadow = await findingOf('shadow', 'GET /orders/{orderId}/notes');
+    const shadow = await findingOf('shadow', 'orders: GET /orders/{orderId}/notes');
     const catalog = path.join(h.directory, 'adopted');
     await mkdir(catalog);
     const out = path.join(catalog, 'order-notes.yaml');
@@ -201,7 +203,7 @@ describe('reviewing findings', () => {
   });
 
   it('refuses to propose an agent for an endpoint finding', async () => {
-    const shadow = await findingOf('shadow', 'GET /orders/{orderId}/notes');
+    const shadow = await findingOf('shadow', 'orders: GET /orders/{orderId}/notes');
     const refused = await h.as('sam').post(`/discovery/findings/${shadow.id}/propose-agent`, { name: 'not-an-agent', purpose: 'This is not a client at all', roles: ['orders-reader'] });
     expect(refused.status).toBe(400);
   });

@@ -114,7 +114,7 @@ export async function runImport(files: readonly string[], options: ImportOptions
     `${endpoint.host ?? ''}${endpoint.template}`,
     String(endpoint.hits),
     Object.entries(endpoint.statuses).map(([status, hits]) => `${status}×${hits}`).join(' ') || '-',
-    endpoint.api === undefined ? '-' : `${endpoint.api}.${endpoint.operationId}`,
+    endpoint.api === undefined ? '-' : endpoint.operationId === undefined ? `${endpoint.api} (undeclared)` : `${endpoint.api}.${endpoint.operationId}`,
   ]))));
   const unknown = inventory.endpoints.filter((endpoint) => endpoint.classification === 'unknown');
   if (unknown.length > 0) lines.push('', `${counted(unknown.length, 'undocumented path')} never answered 2xx/3xx (probes or typos; in --json as "unknown")`);
@@ -137,7 +137,8 @@ function endpointJson(endpoint: InventoryEndpoint): Record<string, unknown> {
     hits: endpoint.hits,
     statuses: endpoint.statuses,
     classification: endpoint.classification,
-    ...(endpoint.operationId !== undefined ? { operationId: endpoint.operationId, api: endpoint.api } : {}),
+    ...(endpoint.operationId !== undefined ? { operationId: endpoint.operationId } : {}),
+    ...(endpoint.api !== undefined ? { api: endpoint.api } : {}),
     ...(endpoint.host !== undefined ? { host: endpoint.host } : {}),
     ...(endpoint.zombie !== undefined ? { zombie: endpoint.zombie } : {}),
     ...(endpoint.firstSeen !== undefined ? { firstSeen: endpoint.firstSeen, lastSeen: endpoint.lastSeen } : {}),

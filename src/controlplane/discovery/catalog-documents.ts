@@ -23,6 +23,6 @@ export function catalogDocuments(apis: readonly ApiManifest[]): DocumentedApi[] 
       dataClasses: operation.dataClasses ?? api.spec.dataClasses,
     }));
     const owner = api.spec.owner.trim();
-    return { name: api.metadata.name, owner: owner === '' ? undefined : owner, source: 'catalog', files: [], versions: ['catalog'], operations };
+    return { name: api.metadata.name, owner: owner === '' ? undefined : owner, source: 'catalog', files: [], versions: ['catalog'], basePath: api.spec.basePath, operations };
   });
 }

@@ -25,6 +25,8 @@ export interface DocumentedApi {
   /** Where its documents came from (files, or the catalog). */
   readonly files: readonly string[];
   readonly versions: readonly string[];
+  /** The catalog API's base path: undocumented calls under it are that API's. */
+  readonly basePath?: string;
   /** The newest version's operations, plus those only older versions had (marked `removedIn`). */
   readonly operations: readonly DocumentedOperation[];
 }

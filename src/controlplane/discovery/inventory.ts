@@ -18,7 +18,7 @@ export interface InventoryEndpoint {
   readonly method: string;
   readonly template: string;
   readonly classification: Classification;
-  /** The documented API and operation, for documented, zombie and orphan endpoints. */
+  /** The documented API and operation, for documented, zombie and orphan endpoints; the API alone for a shadow endpoint the gateway learned under it. */
   readonly api: string | undefined;
   readonly operationId: string | undefined;
   readonly hits: number;
@@ -80,7 +80,7 @@ interface ClientSeen {
   calls: number;
   firstSeen: number | undefined;
   lastSeen: number | undefined;
-  readonly samples: Map<string, { readonly host: string; readonly method: string; readonly path: string }>;
+  readonly samples: Map<string, { readonly group: string; readonly method: string; readonly path: string }>;
 }
 
 /**
@@ -93,14 +93,25 @@ export class InventoryBuilder {
   readonly #orphanDays: number;
   readonly #isRegistered: ((client: string) => boolean) | undefined;
   readonly #byOperation = new Map<DocumentedOperation, { readonly stats: EndpointStats; readonly host: string | undefined }>();
-  readonly #templaters = new Map<string, PathTemplater>();
+  /**
+   * Undocumented calls, templated per group: the API the gateway learned them under
+   * (`api.undeclared`) or whose catalog base path holds them, or else the host.
+   */
+  readonly #templaters = new Map<string, { readonly templater: PathTemplater; readonly host: string | undefined; readonly api: string | undefined }>();
   readonly #clients = new Map<string, ClientSeen>();
   #calls = 0;
   #from: number | undefined;
   #to: number | undefined;
 
+  /** Catalog APIs by base path, longest first (`/` left out: it would claim every host's traffic). */
+  readonly #basePaths: readonly { readonly prefix: string; readonly api: string }[];
+
   constructor(options: InventoryOptions) {
     this.#documented = options.documented;
+    this.#basePaths = options.documented
+      .filter((api) => api.basePath !== undefined && api.basePath !== '/')
+      .map((api) => ({ prefix: api.basePath!.replace(/\/$/, ''), api: api.name }))
+      .sort((a, b) => b.prefix.length - a.prefix.length);
     this.#matcher = new OperationMatcher(options.documented.flatMap((api) => api.operations));
     this.#orphanDays = options.orphanDays ?? 30;
     this.#isRegistered = options.isRegistered;
@@ -125,15 +136,22 @@ export class InventoryBuilder {
       }
       count(seen.stats, call);
     } else {
-      const host = call.host ?? '';
-      let templater = this.#templaters.get(host);
-      if (templater === undefined) this.#templaters.set(host, (templater = new PathTemplater()));
-      templater.observe(call.method, call.path, call.status, time, call.responseShape, call.dataClasses);
+      const api = call.api ?? this.#apiByBasePath(call.path);
+      const group = groupOf(api, call.host);
+      let entry = this.#templaters.get(group);
+      if (entry === undefined) this.#templaters.set(group, (entry = { templater: new PathTemplater(), host: api === undefined ? call.host : undefined, api }));
+      entry.templater.observe(call.method, call.path, call.status, time, call.responseShape, call.dataClasses);
     }
     const client = call.client;
     if (client !== undefined && call.agent === undefined && (unregistered || (this.#isRegistered !== undefined && !this.#isRegistered(client)))) {
       this.#noteClient(client, call, time);
     }
+  }
+
+  /** The catalog API whose base path holds `path` on a segment boundary, as the gateway routes. */
+  #apiByBasePath(path: string): string | undefined {
+    for (const { prefix, api } of this.#basePaths) if (path === prefix || path.startsWith(`${prefix}/`)) return api;
+    return undefined;
   }
 
   #noteClient(client: string, call: Observation, time: number | undefined): void {
@@ -147,8 +165,9 @@ export class InventoryBuilder {
       if (seen.firstSeen === undefined || time < seen.firstSeen) seen.firstSeen = time;
       if (seen.lastSeen === undefined || time > seen.lastSeen) seen.lastSeen = time;
     }
-    const key = `${call.method} ${call.host ?? ''} ${call.path}`;
-    if (seen.samples.size < CLIENT_SAMPLES && !seen.samples.has(key)) seen.samples.set(key, { host: call.host ?? '', method: call.method, path: call.path });
+    const group = groupOf(call.api ?? this.#apiByBasePath(call.path), call.host);
+    const key = `${call.method} ${group} ${call.path}`;
+    if (seen.samples.size < CLIENT_SAMPLES && !seen.samples.has(key)) seen.samples.set(key, { group, method: call.method, path: call.path });
   }
 
   /** The inventory of everything added so far. */
@@ -171,17 +190,17 @@ export class InventoryBuilder {
         endpoints.push(documentedEndpoint(operation, seen.host, seen.stats, classification, zombie, [...dataClasses]));
       }
     }
-    for (const [host, templater] of this.#templaters) {
+    for (const { templater, host, api } of this.#templaters.values()) {
       for (const endpoint of templater.endpoints()) {
         const dataClasses = new Set<string>(endpoint.stats.dataClasses);
         for (const shape of endpoint.stats.shapes) for (const dataClass of dataClassesOfShape(shape)) dataClasses.add(dataClass);
         const answered = [...endpoint.stats.statuses.keys()].some((status) => status >= 200 && status < 400);
         endpoints.push({
-          host: host === '' ? undefined : host,
+          host,
           method: endpoint.method,
           template: endpoint.template,
           classification: answered ? 'shadow' : 'unknown',
-          api: undefined,
+          api,
           operationId: undefined,
           ...statsFields(endpoint.stats),
           zombie: undefined,
@@ -211,7 +230,12 @@ export class InventoryBuilder {
       if (list === undefined) map.set(key, [endpoint]);
       else list.push(endpoint);
     }
-    for (const api of this.#documented) apis.push(summary(api.name, api.owner, api.source, byApi.get(api.name) ?? []));
+    for (const api of this.#documented) {
+      apis.push(summary(api.name, api.owner, api.source, byApi.get(api.name) ?? []));
+      byApi.delete(api.name);
+    }
+    // APIs the gateway's records name but no document describes (an audit log read without its catalog).
+    for (const [name, list] of byApi) apis.push(summary(name, undefined, 'traffic', list));
     // Traffic no document covers: one API per host, with no owner until someone adopts it.
     for (const [host, list] of byHost) if (list.some((endpoint) => endpoint.classification === 'shadow')) apis.push(summary(host, undefined, 'traffic', list));
     return apis;
@@ -221,16 +245,16 @@ export class InventoryBuilder {
     const clients: UnregisteredClient[] = [];
     for (const [client, seen] of this.#clients) {
       const endpoints = new Set<string>();
-      for (const sample of seen.samples.values()) endpoints.add(`${sample.method} ${this.#templateOf(sample.host, sample.method, sample.path)}`);
+      for (const sample of seen.samples.values()) endpoints.add(`${sample.method} ${this.#templateOf(sample.group, sample.method, sample.path)}`);
       clients.push({ client, firstSeen: iso(seen.firstSeen), lastSeen: iso(seen.lastSeen), calls: seen.calls, endpoints: [...endpoints].sort() });
     }
     return clients.sort((a, b) => b.calls - a.calls || (a.client < b.client ? -1 : 1));
   }
 
-  #templateOf(host: string, method: string, path: string): string {
+  #templateOf(group: string, method: string, path: string): string {
     const operation = this.#matcher.match(method, path);
     if (operation !== undefined) return operation.template;
-    return this.#templaters.get(host)?.templateOf(path) ?? path;
+    return this.#templaters.get(group)?.templater.templateOf(path) ?? path;
   }
 
   #completeness(endpoints: readonly InventoryEndpoint[]): Inventory['completeness'] {
@@ -240,10 +264,16 @@ export class InventoryBuilder {
     for (const endpoint of endpoints) {
       if (endpoint.hits === 0 || endpoint.classification === 'unknown') continue;
       observed++;
-      if (endpoint.api !== undefined && owners.get(endpoint.api) !== undefined) good++;
+      // A shadow endpoint of an owned API is owned, not documented.
+      if (endpoint.classification !== 'shadow' && endpoint.api !== undefined && owners.get(endpoint.api) !== undefined) good++;
     }
     return { observed, documentedAndOwned: good, ratio: observed === 0 ? null : good / observed };
   }
+}
+
+/** Which templater an undocumented call goes to: its API (learned under it, or under its base path), or else its host. */
+function groupOf(api: string | undefined, host: string | undefined): string {
+  return api !== undefined ? `api ${api}` : `host ${host ?? ''}`;
 }
 
 function count(stats: EndpointStats, call: Observation): void {
