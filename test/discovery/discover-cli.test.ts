@@ -32,28 +32,22 @@ function warden(...args: string[]): Promise<Run> {
   });
 }
 
-const SPEC_V1 = `openapi: 3.0.3
-info: { title: Orders API, version: 1.4.0 }
+/** Two versions of one API: 2.0.0 removes the fax operation and deprecates a new invoice read, sunset already past. */
+const specVersion = (version: string, last: string) => `openapi: 3.0.3
+info: { title: Orders API, version: ${version} }
 servers: [{ url: https://orders.example.com/v1 }]
 paths:
   /orders:
     get: { operationId: listOrders, responses: { '200': { description: ok } } }
   /orders/{orderId}:
     get: { operationId: getOrder, parameters: [{ name: orderId, in: path, required: true, schema: { type: string } }], responses: { '200': { description: ok } } }
-  /orders/{orderId}/fax:
+${last}`;
+const SPEC_V1 = specVersion('1.4.0', `  /orders/{orderId}/fax:
     post: { operationId: faxOrder, parameters: [{ name: orderId, in: path, required: true, schema: { type: string } }], responses: { '200': { description: ok } } }
-`;
-const SPEC_V2 = `openapi: 3.0.3
-info: { title: Orders API, version: 2.0.0 }
-servers: [{ url: https://orders.example.com/v1 }]
-paths:
-  /orders:
-    get: { operationId: listOrders, responses: { '200': { description: ok } } }
-  /orders/{orderId}:
-    get: { operationId: getOrder, parameters: [{ name: orderId, in: path, required: true, schema: { type: string } }], responses: { '200': { description: ok } } }
-  /orders/{orderId}/invoice:
+`);
+const SPEC_V2 = specVersion('2.0.0', `  /orders/{orderId}/invoice:
     get: { operationId: getInvoice, deprecated: true, x-sunset: '2026-06-30', parameters: [{ name: orderId, in: path, required: true, schema: { type: string } }], responses: { '200': { description: ok } } }
-`;
+`);
 
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'warden-discover-cli-'));
