@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { BackgroundDeliveries, DEFAULT_RETRY_DELAYS_MS, DEFAULT_TIMEOUT_MS, withRetries } from './background-deliveries.js';
 import type { Notification, Notifier } from './notifier.js';
+import { originOf, postJson } from './post-json.js';
 import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature.js';
 
 export interface WebhookOptions {
@@ -19,47 +21,33 @@ export interface WebhookOptions {
  * fails the governance action that caused it.
  */
 export class WebhookNotifier implements Notifier {
-  readonly #pending = new Set<Promise<void>>();
+  readonly #deliveries: BackgroundDeliveries;
 
-  constructor(private readonly options: WebhookOptions) {}
-
-  notify(notification: Notification): void {
-    const delivery = this.#deliver(notification).catch((error: Error) => {
-      try {
-        this.options.onError?.(error);
-      } catch {
-        // A failing error handler must not turn a lost notification into a crash.
-      }
-    });
-    this.#pending.add(delivery);
-    void delivery.finally(() => this.#pending.delete(delivery));
+  constructor(private readonly options: WebhookOptions) {
+    this.#deliveries = new BackgroundDeliveries(options.onError);
   }
 
-  async flush(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  notify(notification: Notification): void {
+    this.#deliveries.start(() => this.#deliver(notification));
+  }
+
+  flush(): Promise<void> {
+    return this.#deliveries.flush();
   }
 
   async #deliver(notification: Notification): Promise<void> {
     const body = JSON.stringify(notification);
     const id = randomUUID();
-    const delays = this.options.retryDelaysMs ?? [500, 2000, 8000];
-    let lastError = '';
-    for (let attempt = 0; attempt <= delays.length; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, delays[attempt - 1]));
-      const timestamp = Math.floor(Date.now() / 1000);
-      const headers: Record<string, string> = { 'content-type': 'application/json', 'x-warden-event': notification.type, 'x-warden-delivery': id };
-      if (this.options.secret !== undefined) headers[SIGNATURE_HEADER] = signatureHeader(this.options.secret, body, timestamp);
-      try {
-        const response = await fetch(this.options.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
-        await response.arrayBuffer();
-        if (response.ok) return;
-        lastError = `HTTP ${response.status}`;
-        // A 4xx will not get better by retrying.
-        if (response.status < 500 && response.status !== 429) break;
-      } catch (error) {
-        lastError = (error as Error).message;
-      }
+    const { url, secret } = this.options;
+    try {
+      await withRetries(this.options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS, () => {
+        const headers: Record<string, string> = { 'x-warden-event': notification.type, 'x-warden-delivery': id };
+        // Signed at each attempt, so a retry carries a fresh timestamp.
+        if (secret !== undefined) headers[SIGNATURE_HEADER] = signatureHeader(secret, body, Math.floor(Date.now() / 1000));
+        return postJson(url, headers, body, this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      });
+    } catch (error) {
+      throw new Error(`notification ${notification.type} (${id}) to ${originOf(url)} failed: ${(error as Error).message}`);
     }
-    throw new Error(`notification ${notification.type} (${id}) to ${new URL(this.options.url).origin} failed: ${lastError}`);
   }
 }

@@ -1,6 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { API_VERSION, oneOf, strictObject } from '../manifests/common.js';
+import { SEVERITY_NAMES } from '../detection-vocabulary.js';
 import { AuditSinkConfig } from './audit-sink-config.js';
+
+const SECRET_REF = '^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$';
+
+/** Notification severities, lowest first (the detection vocabulary's): a channel's `minSeverity` skips notifications below it. */
+export const NOTIFY_SEVERITIES = SEVERITY_NAMES;
+export type NotifySeverity = (typeof NOTIFY_SEVERITIES)[number];
+const MinSeverity = Type.Optional(oneOf(NOTIFY_SEVERITIES, { description: 'send only notifications of at least this severity (low, medium, high, critical); those without one always go' }));
 
 const port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description: '0 picks a free port' });
 const FilePath = Type.String({ minLength: 1, description: 'a file path, relative to the config file' });
@@ -79,8 +87,33 @@ export const GatewayConfigSchema = strictObject({
   notify: strictObject({
     webhook: Type.Optional(strictObject({
       url: Type.String({ pattern: '^https?://', description: 'receives each notification as a JSON POST' }),
-      secret: Type.Optional(Type.String({ pattern: '^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$', description: 'HMAC-SHA256 key (env:NAME or file:PATH); the signature is in X-Warden-Signature' })),
+      secret: Type.Optional(Type.String({ pattern: SECRET_REF, description: 'HMAC-SHA256 key (env:NAME or file:PATH); the signature is in X-Warden-Signature' })),
+      minSeverity: MinSeverity,
     })),
+    slack: Type.Optional(strictObject({
+      url: Type.String({
+        // The URL itself is the credential: plain http only to this machine, better kept out of the file as env:NAME or file:PATH.
+        pattern: `^(https://[^/?#@\\s]+|http://(localhost|127\\.[0-9]+\\.[0-9]+\\.[0-9]+|\\[::1\\])(:[0-9]+)?)([/?][^\\s]*)?$|${SECRET_REF}`,
+        description: 'Slack (or Slack-compatible) incoming-webhook URL, or env:NAME / file:PATH holding it; it is a credential, never logged',
+      }),
+      minSeverity: MinSeverity,
+    })),
+    syslog: Type.Optional(strictObject({
+      host: Type.String({ minLength: 1, description: 'the syslog receiver\'s host name or IP address' }),
+      port: Type.Integer({ minimum: 1, maximum: 65535, description: 'the receiver\'s port, commonly 6514 for TLS and 514 for TCP or UDP' }),
+      transport: oneOf(['tls', 'tcp', 'udp'] as const, { default: 'tls', description: 'tls (RFC 5425), tcp (RFC 6587) or udp (RFC 5426, one datagram per notification, lost without notice); tcp and udp are plain text' }),
+      caFile: Type.Optional(Type.String({ minLength: 1, description: 'CA bundle (PEM) that signed the receiver\'s certificate, relative to the config file; default: the system CAs' })),
+      serverName: Type.Optional(Type.String({ minLength: 1, description: 'name the receiver\'s certificate must carry (also sent as SNI); default: host' })),
+      facility: Type.Integer({ minimum: 0, maximum: 23, default: 13, description: 'syslog facility number: 13 log audit (default), 10 authpriv, 4 auth, 16–23 local0–local7' }),
+      appName: Type.String({ pattern: '^[!-~]{1,48}$', default: 'warden', description: 'the APP-NAME field: printable ASCII without spaces, at most 48 characters' }),
+      minSeverity: MinSeverity,
+    })),
+  }, { default: {} }),
+  detection: strictObject({
+    enabled: Type.Boolean({ default: true, description: 'run the anomaly detectors on the audit stream' }),
+    learningDays: Type.Integer({ minimum: 1, maximum: 90, default: 7, description: 'days of traffic an agent\'s baseline learns from before its detectors raise alerts' }),
+    grantGraceDays: Type.Integer({ minimum: 0, maximum: 90, default: 7, description: 'an operation granted this recently is not reported as a new sensitive operation' }),
+    baselineSaveSeconds: Type.Integer({ minimum: 5, maximum: 3600, default: 60, description: 'how often learned baselines are saved to the store' }),
   }, { default: {} }),
   audit: strictObject({
     mode: oneOf(['buffered', 'strict'] as const, { default: 'buffered', description: 'strict: a response waits until its record is durable' }),

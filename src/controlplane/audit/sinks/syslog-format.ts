@@ -40,17 +40,44 @@ export interface SyslogMessageOptions {
 /** The RFC 5424 message (without framing) for one record, with `msg` as its MSG part. */
 export function syslogMessage(record: ExportRecord, msg: string, options: SyslogMessageOptions): string {
   const event = record.event;
-  const severity = SYSLOG_SEVERITY[event.decision.outcome] ?? SYSLOG_SEVERITY.error;
-  const pri = options.facility * 8 + severity;
-  const header = [
-    `<${pri}>1`,
-    timestamp(event.time),
-    headerField(options.hostname, 255),
-    SYSLOG_APP_NAME,
-    headerField(options.procId ?? '-', 128),
-    headerField(event.decision.outcome, 32),
-  ].join(' ');
-  return `${header} ${structuredData(`warden@${options.enterpriseId}`, sdParams(record))} ${msg}`;
+  const header: Rfc5424Header = {
+    facility: options.facility,
+    severity: SYSLOG_SEVERITY[event.decision.outcome] ?? SYSLOG_SEVERITY.error,
+    time: event.time,
+    hostname: options.hostname,
+    appName: SYSLOG_APP_NAME,
+    procId: options.procId,
+    msgId: event.decision.outcome,
+  };
+  return rfc5424Message(header, structuredData(`warden@${options.enterpriseId}`, sdParams(record)), msg);
+}
+
+/** The HEADER fields of an RFC 5424 message; each is reduced to what the grammar allows. */
+export interface Rfc5424Header {
+  /** 0–23. */
+  readonly facility: number;
+  /** 0 emergency … 7 debug (RFC 5424 table 2). */
+  readonly severity: number;
+  /** ISO 8601; NILVALUE unless it fits the TIMESTAMP grammar. */
+  readonly time: string;
+  readonly hostname: string;
+  readonly appName: string;
+  /** `-` when absent. */
+  readonly procId: string | undefined;
+  readonly msgId: string;
+}
+
+/** `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG` (without framing); `sd` is formed already, `-` for none. */
+export function rfc5424Message(header: Rfc5424Header, sd: string, msg: string): string {
+  const fields = [
+    `<${header.facility * 8 + header.severity}>1`,
+    timestamp(header.time),
+    headerField(header.hostname, 255),
+    headerField(header.appName, 48),
+    headerField(header.procId ?? '-', 128),
+    headerField(header.msgId, 32),
+  ];
+  return `${fields.join(' ')} ${sd} ${msg}`;
 }
 
 /** The SD-PARAMs of the `warden@…` element, in this order; absent values are left out. */
