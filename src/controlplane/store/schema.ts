@@ -185,4 +185,58 @@ export interface Database {
     observed_endpoints: number;
     documented_owned: number;
   };
+  /** Exported detection baselines, one per agent or role (migration 0007). */
+  detection_baselines: {
+    subject: string;
+    state: string;
+    updated_at: string;
+  };
+  /** Alerts about one agent grouped into an incident, and its status. */
+  incidents: {
+    id: string;
+    agent: string;
+    status: string;
+    severity: string;
+    /** JSON array of detector names. */
+    detectors: string;
+    alert_count: number;
+    first_event_at: string;
+    detected_at: string;
+    contained_at: string | null;
+    resolved_at: string | null;
+    resolution: string | null;
+    hold_id: string | null;
+    updated_at: string;
+  };
+  /** What was done about an incident, in the order it was done. */
+  incident_actions: {
+    seq: Generated<number>;
+    incident: string;
+    time: string;
+    actor: string;
+    action: string;
+    detail: string;
+    ok: number;
+  };
+  /** Every alert raised, under its incident; `body` is the whole Alert as JSON. */
+  detection_alerts: {
+    id: string;
+    incident: string;
+    agent: string;
+    time: string;
+    detector: string;
+    severity: string;
+    body: string;
+  };
+  /** Time-boxed throttles and step-ups on agents. */
+  containments: {
+    id: string;
+    agent: string;
+    kind: string;
+    rate: string | null;
+    since_at: string;
+    until_at: string;
+    incident: string | null;
+    placed_by: string;
+  };
 }

@@ -3,9 +3,11 @@ import { Migrator, type Insertable, type Kysely, type Selectable } from 'kysely'
 import type { ApiKeyRecord } from '../../model/api-key.js';
 import type { Manifest } from '../../model/manifests/index.js';
 import { canonicalJson, contentHash } from '../../policy/content-hash.js';
+import type { DetectionStore } from './detection-store.js';
 import type { DiscoveryStore } from './discovery-store.js';
 import type { GovernanceStore } from './governance-store.js';
 import { migrations } from './migrations/index.js';
+import { SqlDetectionStore } from './sql-detection-store.js';
 import { SqlDiscoveryStore } from './sql-discovery-store.js';
 import { SqlGovernanceStore } from './sql-governance-store.js';
 import type { Database } from './schema.js';
@@ -19,6 +21,7 @@ type VersionRow = Selectable<Database['policy_versions']>;
 export class SqlStore implements Store {
   readonly governance: GovernanceStore;
   readonly discovery: DiscoveryStore;
+  readonly detection: DetectionStore;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -28,6 +31,7 @@ export class SqlStore implements Store {
   ) {
     this.governance = new SqlGovernanceStore(db);
     this.discovery = new SqlDiscoveryStore(db);
+    this.detection = new SqlDetectionStore(db);
   }
 
   async migrate(): Promise<void> {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentManifest } from '../../model/manifests/index.js';
 import type { ApiKeyRecord } from '../../model/api-key.js';
+import type { Alert, ContainmentRecord } from '../detection/detection-types.js';
 import { PolicyConflictError, type ManifestDiff, type NewPolicyVersion, type Store, type StoredManifest } from './store.js';
 
 const NO_CHANGES: ManifestDiff = { added: [], removed: [], changed: [] };
@@ -21,6 +22,29 @@ function stored(name: string, source?: { file: string; line: number }, purpose?:
 
 function version(overrides: Partial<NewPolicyVersion> & { appliedAt: Date }): NewPolicyVersion {
   return { version: `sha256:${overrides.appliedAt.getTime().toString(16).padStart(64, '0')}`, appliedBy: 'tester', diff: NO_CHANGES, manifests: [], ...overrides };
+}
+
+function alertOf(id: string, overrides: Partial<Alert> = {}): Alert {
+  return {
+    id,
+    time: '2026-03-02T10:05:00.000Z',
+    firstEventTime: '2026-03-02T10:00:00.000Z',
+    agent: 'crm-reader',
+    roles: ['crm-read'],
+    detector: 'burst',
+    severity: 'medium',
+    score: 72.5,
+    reasons: ['412 calls in 5 minutes against a usual 20 for Monday 10:00'],
+    eventIds: ['evt_1', 'evt_2'],
+    api: 'crm',
+    sensitivity: 'confidential',
+    credential: 'key_crmreader01',
+    ...overrides,
+  };
+}
+
+function containment(id: string, overrides: Partial<ContainmentRecord> = {}): ContainmentRecord {
+  return { id, agent: 'crm-reader', kind: 'throttle', rate: '10/minute', since: '2026-03-02T10:05:00.000Z', until: '2026-03-02T11:05:00.000Z', incident: 'inc_0000000000000001', by: 'playbook:bulk-read', ...overrides };
 }
 
 /**
@@ -480,6 +504,158 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
           expect(await store.listApiKeys()).toEqual([record]);
           expect((await store.getApiKey('key_alpha001'))!.lastUsedAt).toBeUndefined();
         });
+      });
+    });
+    describe('detection', () => {
+      const newIncident = (id: string, agent = 'crm-reader', detectedAt = '2026-03-02T10:05:00.000Z') => ({ id, agent, severity: 'medium' as const, detectors: ['burst' as const], firstEventAt: '2026-03-02T10:00:00.000Z', detectedAt });
+
+      it('saves baselines, replacing those of the same subject', async () => {
+        const store = await fresh();
+        expect(await store.detection.loadBaselines()).toEqual([]);
+        await store.detection.saveBaselines([
+          { subject: 'role:crm-read', state: '{"rate":1}', updatedAt: new Date('2026-03-01T00:00:00.000Z') },
+          { subject: 'agent:crm-reader', state: '{"rate":2}', updatedAt: new Date('2026-03-01T00:00:00.000Z') },
+        ]);
+        await store.detection.saveBaselines([{ subject: 'agent:crm-reader', state: '{"rate":3}', updatedAt: new Date('2026-03-02T00:00:00.000Z') }]);
+        await store.detection.saveBaselines([]);
+        expect(await store.detection.loadBaselines()).toEqual([
+          { subject: 'agent:crm-reader', state: '{"rate":3}', updatedAt: new Date('2026-03-02T00:00:00.000Z') },
+          { subject: 'role:crm-read', state: '{"rate":1}', updatedAt: new Date('2026-03-01T00:00:00.000Z') },
+        ]);
+      });
+
+      it('creates an open incident with no alerts and no actions', async () => {
+        const store = await fresh();
+        const created = await store.detection.createIncident(newIncident('inc_0000000000000001'), new Date('2026-03-02T10:05:01.000Z'));
+        expect(created).toEqual({
+          id: 'inc_0000000000000001',
+          agent: 'crm-reader',
+          status: 'open',
+          severity: 'medium',
+          detectors: ['burst'],
+          alertCount: 0,
+          firstEventAt: '2026-03-02T10:00:00.000Z',
+          detectedAt: '2026-03-02T10:05:00.000Z',
+          containedAt: undefined,
+          resolvedAt: undefined,
+          resolution: undefined,
+          holdId: undefined,
+          actions: [],
+          updatedAt: '2026-03-02T10:05:01.000Z',
+        });
+        expect(await store.detection.getIncident('inc_0000000000000001')).toEqual(created);
+        expect(await store.detection.getIncident('inc_ffffffffffffffff')).toBeUndefined();
+      });
+
+      it('applies changes, keeps what a change leaves out, and appends actions in order', async () => {
+        const store = await fresh();
+        await store.detection.createIncident(newIncident('inc_0000000000000001'), new Date('2026-03-02T10:05:01.000Z'));
+        const actions = [
+          { time: '2026-03-02T10:05:02.000Z', by: 'detector', action: 'hold', detail: 'legal hold hold_1 placed', ok: true },
+          { time: '2026-03-02T10:05:03.000Z', by: 'playbook:bulk-read', action: 'throttle', detail: '10/minute for 1 h', ok: true },
+          { time: '2026-03-02T10:05:03.000Z', by: 'playbook:bulk-read', action: 'revoke-credentials', detail: 'no credential to revoke', ok: false },
+        ];
+        await store.detection.updateIncident('inc_0000000000000001', { holdId: 'hold_1', addAction: actions[0], updatedAt: new Date('2026-03-02T10:05:02.000Z') });
+        await store.detection.updateIncident('inc_0000000000000001', { status: 'contained', containedAt: '2026-03-02T10:05:03.000Z', addAction: actions[1], updatedAt: new Date('2026-03-02T10:05:03.000Z') });
+        await store.detection.updateIncident('inc_0000000000000001', { severity: 'critical', detectors: ['burst', 'bulk-read'], firstEventAt: '2026-03-02T09:58:00.000Z', addAction: actions[2], updatedAt: new Date('2026-03-02T10:05:04.000Z') });
+        const updated = await store.detection.updateIncident('inc_0000000000000001', { status: 'resolved', resolvedAt: '2026-03-02T12:00:00.000Z', resolution: 'owner confirmed a migration job', updatedAt: new Date('2026-03-02T12:00:00.000Z') });
+        expect(updated).toMatchObject({
+          status: 'resolved',
+          severity: 'critical',
+          detectors: ['burst', 'bulk-read'],
+          firstEventAt: '2026-03-02T09:58:00.000Z',
+          detectedAt: '2026-03-02T10:05:00.000Z',
+          containedAt: '2026-03-02T10:05:03.000Z',
+          resolvedAt: '2026-03-02T12:00:00.000Z',
+          resolution: 'owner confirmed a migration job',
+          holdId: 'hold_1',
+          updatedAt: '2026-03-02T12:00:00.000Z',
+        });
+        expect(updated!.actions).toEqual(actions);
+        expect(await store.detection.getIncident('inc_0000000000000001')).toEqual(updated);
+        const reopened = await store.detection.updateIncident('inc_0000000000000001', { status: 'open', resolvedAt: null, resolution: null, updatedAt: new Date('2026-03-02T13:00:00.000Z') });
+        expect(reopened).toMatchObject({ status: 'open', resolvedAt: undefined, resolution: undefined, containedAt: '2026-03-02T10:05:03.000Z', holdId: 'hold_1' });
+        expect(await store.detection.updateIncident('inc_ffffffffffffffff', { status: 'resolved', addAction: actions[0], updatedAt: new Date() })).toBeUndefined();
+      });
+
+      it('finds the agent\'s active incident: open or contained, never closed', async () => {
+        const store = await fresh();
+        expect(await store.detection.activeIncidentFor('crm-reader')).toBeUndefined();
+        await store.detection.createIncident(newIncident('inc_0000000000000001', 'crm-reader', '2026-03-01T10:00:00.000Z'), new Date('2026-03-01T10:00:00.000Z'));
+        await store.detection.updateIncident('inc_0000000000000001', { status: 'false_positive', resolvedAt: '2026-03-01T11:00:00.000Z', updatedAt: new Date('2026-03-01T11:00:00.000Z') });
+        expect(await store.detection.activeIncidentFor('crm-reader')).toBeUndefined();
+        await store.detection.createIncident(newIncident('inc_0000000000000002', 'crm-reader', '2026-03-02T10:00:00.000Z'), new Date('2026-03-02T10:00:00.000Z'));
+        await store.detection.createIncident(newIncident('inc_0000000000000003', 'billing-bot', '2026-03-02T10:00:00.000Z'), new Date('2026-03-02T10:00:00.000Z'));
+        expect((await store.detection.activeIncidentFor('crm-reader'))?.id).toBe('inc_0000000000000002');
+        await store.detection.updateIncident('inc_0000000000000002', { status: 'contained', updatedAt: new Date('2026-03-02T10:01:00.000Z') });
+        expect((await store.detection.activeIncidentFor('crm-reader'))?.id).toBe('inc_0000000000000002');
+        expect((await store.detection.activeIncidentFor('billing-bot'))?.id).toBe('inc_0000000000000003');
+      });
+
+      it('lists incidents newest first, by status and agent', async () => {
+        const store = await fresh();
+        await store.detection.createIncident(newIncident('inc_0000000000000001', 'crm-reader', '2026-03-01T10:00:00.000Z'), new Date('2026-03-01T10:00:00.000Z'));
+        await store.detection.createIncident(newIncident('inc_0000000000000002', 'billing-bot', '2026-03-03T10:00:00.000Z'), new Date('2026-03-03T10:00:00.000Z'));
+        await store.detection.createIncident(newIncident('inc_0000000000000003', 'crm-reader', '2026-03-02T10:00:00.000Z'), new Date('2026-03-02T10:00:00.000Z'));
+        await store.detection.updateIncident('inc_0000000000000001', { status: 'resolved', updatedAt: new Date('2026-03-04T00:00:00.000Z') });
+        const ids = (list: { id: string }[]) => list.map((incident) => incident.id);
+        expect(ids(await store.detection.listIncidents())).toEqual(['inc_0000000000000002', 'inc_0000000000000003', 'inc_0000000000000001']);
+        expect(ids(await store.detection.listIncidents({ status: ['open', 'contained'] }))).toEqual(['inc_0000000000000002', 'inc_0000000000000003']);
+        expect(ids(await store.detection.listIncidents({ agent: 'crm-reader' }))).toEqual(['inc_0000000000000003', 'inc_0000000000000001']);
+        expect(ids(await store.detection.listIncidents({ agent: 'crm-reader', status: ['resolved'] }))).toEqual(['inc_0000000000000001']);
+        expect(ids(await store.detection.listIncidents({ limit: 1 }))).toEqual(['inc_0000000000000002']);
+        expect(ids(await store.detection.listIncidents({ since: '2026-03-02T10:00:00.000Z' }))).toEqual(['inc_0000000000000002', 'inc_0000000000000003']);
+      });
+
+      it('stores alerts under their incident, counts them and lists them oldest first', async () => {
+        const store = await fresh();
+        await store.detection.createIncident(newIncident('inc_0000000000000001'), new Date('2026-03-02T10:05:00.000Z'));
+        await store.detection.createIncident(newIncident('inc_0000000000000002', 'billing-bot'), new Date('2026-03-02T10:05:00.000Z'));
+        const later = alertOf('alr_0000000000000002', { time: '2026-03-02T10:09:00.000Z', detector: 'bulk-read', severity: 'high' });
+        const earlier = alertOf('alr_0000000000000001');
+        const sparse = alertOf('alr_0000000000000003', { agent: 'billing-bot', api: undefined, sensitivity: undefined, credential: undefined });
+        await store.detection.addAlert(later, 'inc_0000000000000001');
+        await store.detection.addAlert(earlier, 'inc_0000000000000001');
+        await store.detection.addAlert(sparse, 'inc_0000000000000002');
+        expect(await store.detection.listAlerts({ incident: 'inc_0000000000000001' })).toEqual([earlier, later]);
+        expect(await store.detection.listAlerts({ agent: 'billing-bot' })).toEqual([sparse]);
+        expect(await store.detection.listAlerts({ incident: 'inc_0000000000000001', limit: 1 })).toEqual([earlier]);
+        expect((await store.detection.getIncident('inc_0000000000000001'))!.alertCount).toBe(2);
+        expect((await store.detection.getIncident('inc_0000000000000002'))!.alertCount).toBe(1);
+      });
+
+      it('lists containments in force, which lapse at their until', async () => {
+        const store = await fresh();
+        const throttle = containment('cnt_0000000000000001');
+        const stepUp = containment('cnt_0000000000000002', { kind: 'step-up', rate: undefined, until: '2026-03-02T12:00:00.000Z', incident: undefined, by: 'sam@example.com' });
+        await store.detection.putContainment(throttle);
+        await store.detection.putContainment(stepUp);
+        expect(await store.detection.listContainments(new Date('2026-03-02T10:30:00.000Z'))).toEqual([throttle, stepUp]);
+        expect(await store.detection.listContainments(new Date('2026-03-02T11:04:59.999Z'))).toEqual([throttle, stepUp]);
+        expect(await store.detection.listContainments(new Date('2026-03-02T11:05:00.000Z'))).toEqual([stepUp]);
+        expect(await store.detection.listContainments(new Date('2026-03-02T12:00:00.000Z'))).toEqual([]);
+      });
+
+      it('replaces a containment put again with the same id (an extension)', async () => {
+        const store = await fresh();
+        await store.detection.putContainment(containment('cnt_0000000000000001'));
+        const extended = containment('cnt_0000000000000001', { until: '2026-03-02T13:00:00.000Z', rate: '5/minute' });
+        await store.detection.putContainment(extended);
+        expect(await store.detection.listContainments(new Date('2026-03-02T12:00:00.000Z'))).toEqual([extended]);
+      });
+
+      it('lifts an agent\'s containments, all or those of one incident', async () => {
+        const store = await fresh();
+        const now = new Date('2026-03-02T10:30:00.000Z');
+        const first = containment('cnt_0000000000000001');
+        const second = containment('cnt_0000000000000002', { kind: 'step-up', rate: undefined, incident: 'inc_0000000000000002' });
+        const other = containment('cnt_0000000000000003', { agent: 'billing-bot' });
+        for (const record of [first, second, other]) await store.detection.putContainment(record);
+        expect(await store.detection.liftContainments('crm-reader', 'inc_0000000000000001')).toBe(1);
+        expect(await store.detection.listContainments(now)).toEqual([other, second].sort((a, b) => a.agent.localeCompare(b.agent)));
+        expect(await store.detection.liftContainments('crm-reader')).toBe(1);
+        expect(await store.detection.liftContainments('crm-reader')).toBe(0);
+        expect(await store.detection.listContainments(now)).toEqual([other]);
       });
     });
   });

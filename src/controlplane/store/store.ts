@@ -1,3 +1,4 @@
+import type { DetectionStore } from './detection-store.js';
 import type { DiscoveryStore } from './discovery-store.js';
 import type { ApiKeyRecord } from '../../model/api-key.js';
 import type { GovernanceStore } from './governance-store.js';
@@ -66,6 +67,8 @@ export interface Store {
   readonly governance: GovernanceStore;
   /** Discovery findings, their review decisions, and the completeness each run measured. */
   readonly discovery: DiscoveryStore;
+  /** Detection baselines, alerts, incidents and the time-boxed containments playbooks placed. */
+  readonly detection: DetectionStore;
   /** Brings the schema up to date; safe to call on every start. */
   migrate(): Promise<void>;
   /**

@@ -6,6 +6,7 @@ import { governance } from './0003-governance.js';
 import { approvals } from './0004-approvals.js';
 import { merkleAuditLog } from './0005-merkle-audit-log.js';
 import { discovery } from './0006-discovery.js';
+import { detection } from './0007-detection.js';
 
 /** Every migration in order. Names are never changed once released: the database records them. */
 export function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -16,5 +17,6 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0004-approvals': approvals(),
     '0005-merkle-audit-log': merkleAuditLog(),
     '0006-discovery': discovery(),
+    '0007-detection': detection(dialect),
   };
 }
