@@ -116,7 +116,12 @@ export class Gateway {
         maxJsonDepth: config.gateway.limits.maxJsonDepth,
       }),
       this.#limit,
-      guardFilter({ globalMonitor, approvals: options.approvals, maxWaitMs: config.stepUp.maxWaitSeconds * 1000 }),
+      guardFilter({
+        globalMonitor,
+        approvals: options.approvals,
+        maxWaitMs: config.stepUp.maxWaitSeconds * 1000,
+        body: { maxBytes: config.gateway.limits.maxBodyBytes, maxDepth: config.gateway.limits.maxJsonDepth },
+      }),
       this.#forward,
     ];
     // Response phases run in reverse filter order.

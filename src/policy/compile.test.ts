@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestSet } from '../model/manifests/index.js';
 import { compile } from './compile.js';
+import type { Containment } from './containment.js';
 import { decide, type DecisionRequest } from './decide.js';
 import { loadManifests } from './load/load-manifests.js';
 
@@ -17,7 +18,7 @@ const requests: DecisionRequest[] = [
 ];
 
 function reversed(set: ManifestSet): ManifestSet {
-  return { apis: [...set.apis].reverse(), roles: [...set.roles].reverse(), agents: [...set.agents].reverse(), templates: [...(set.templates ?? [])].reverse() };
+  return { apis: [...set.apis].reverse(), roles: [...set.roles].reverse(), agents: [...set.agents].reverse(), templates: [...(set.templates ?? [])].reverse(), playbooks: [...(set.playbooks ?? [])].reverse() };
 }
 
 describe('compile', () => {
@@ -104,6 +105,54 @@ describe('compile: time-boxed grants, testing agents and templates', () => {
     const withTemplate = compile({ ...set, templates: [template] });
     expect(withTemplate.version).not.toBe(compile(set).version);
     expect(compile({ ...set, templates: [{ ...template, spec: { ...template.spec, preApproved: false } }] }).version).not.toBe(withTemplate.version);
+  });
+});
+
+describe('compile: playbooks and containments', () => {
+  let set: ManifestSet;
+  beforeAll(async () => {
+    set = (await loadManifests(examples)).set;
+  });
+  const now = new Date(time);
+  const throttle = (id: string, agent: string, rate: string, untilMs: number): Containment => ({ id, agent, kind: 'throttle', rate, until: time + untilMs });
+  const stepUp = (id: string, agent: string, untilMs: number): Containment => ({ id, agent, kind: 'step-up', rate: undefined, until: time + untilMs });
+
+  it('versions playbooks with the policy', () => {
+    const without = compile({ ...set, playbooks: [] });
+    expect(compile(set).version).not.toBe(without.version);
+    const playbook = set.playbooks![0]!;
+    const edited = { ...playbook, spec: { ...playbook.spec, rules: playbook.spec.rules.slice(1) } };
+    expect(compile({ ...set, playbooks: [edited] }).version).not.toBe(compile(set).version);
+  });
+
+  it('gives a contained agent its throttles and step-up, each with its end, and every other agent none', () => {
+    const snapshot = compile(set, { now, containments: [throttle('cnt_b', 'support-bot', '10/minute', 3_600_000), stepUp('cnt_c', 'support-bot', 60_000), stepUp('cnt_d', 'support-bot', 120_000), throttle('cnt_a', 'support-bot', '1/s', 60_000)] });
+    expect(snapshot.agents.get('support-bot')!.containment).toEqual({
+      throttles: [
+        { bucket: 'containment/cnt_a', rate: expect.objectContaining({ limit: 1, periodMs: 1000, emissionMs: 1000, failClosed: false }), until: time + 60_000 },
+        { bucket: 'containment/cnt_b', rate: expect.objectContaining({ limit: 10, periodMs: 60_000, emissionMs: 6000 }), until: time + 3_600_000 },
+      ],
+      stepUpUntil: time + 120_000,
+    });
+    expect(Object.isFrozen(snapshot.agents.get('support-bot')!.containment)).toBe(true);
+    expect(snapshot.agents.get('finance-analyst')!.containment).toBeUndefined();
+    expect(compile(set, { now }).agents.get('support-bot')!.containment).toBeUndefined();
+  });
+
+  it('versions the containments in force, in any order, and leaves out lapsed ones and those of unknown agents', () => {
+    const plain = compile(set, { now }).version;
+    const a = throttle('cnt_a', 'support-bot', '10/minute', 60_000);
+    const b = stepUp('cnt_b', 'finance-analyst', 60_000);
+    const contained = compile(set, { now, containments: [a, b] }).version;
+    expect(contained).not.toBe(plain);
+    expect(compile(set, { now, containments: [b, a] }).version).toBe(contained);
+    expect(compile(set, { now, containments: [a, b, stepUp('cnt_lapsed', 'support-bot', 0), stepUp('cnt_gone', 'no-such-bot', 60_000)] }).version).toBe(contained);
+    expect(compile(set, { now, containments: [stepUp('cnt_lapsed', 'support-bot', 0)] }).version).toBe(plain);
+    expect(compile(set, { now, containments: [{ ...a, until: a.until + 1 }, b] }).version).not.toBe(contained);
+  });
+
+  it('refuses a throttle whose rate does not parse', () => {
+    expect(() => compile(set, { now, containments: [throttle('cnt_x', 'support-bot', 'fast', 60_000)] })).toThrow('containment cnt_x of agent support-bot: "fast" is not a rate');
   });
 });
 

@@ -1,4 +1,6 @@
 import { defaultEffect, manifestKey, type AgentManifest, type ApiManifest, type Forbid, type Grant, type ManifestSet, type RoleManifest } from '../model/manifests/index.js';
+import { CompileError } from './compile-error.js';
+import { compileContainments, type Containment } from './containment.js';
 import { contentHash } from './content-hash.js';
 import { formatRuleRef, type Decision } from './decision.js';
 import type { Condition } from './evaluation.js';
@@ -11,31 +13,37 @@ import { selectOperations } from './operation-selector.js';
 import { PRIORITY_RANK, jwtSubjectKey, type AccessTable, type ScopedLimit, type CompiledAgent, type CompiledApi, type CompiledForbid, type CompiledGrant, type CompiledOperation, type CredentialBindings, type RoleTable, type RouteMatch, type RuleRef, type Snapshot } from './snapshot.js';
 import { compileTimeWindows, describeTimeWindows } from './time-window.js';
 
-/** Raised when manifests that skipped validation cannot be compiled. */
-export class CompileError extends Error {
-  override name = 'CompileError';
-}
+export { CompileError };
 
 /**
  * Compiles a validated manifest set into an immutable snapshot: routes into a radix tree,
  * grants into per-operation decision tables, conditions into closures. Nothing is
  * interpreted per request. The version is the hash of the policy content alone, so the same
- * manifests in any order and from any files compile to the same version.
+ * manifests in any order and from any files compile to the same version. Containments in force
+ * at `now` are part of that content: they change what the gateway decides, so a call's audit
+ * record names a version that says the agent was contained.
  */
 //
 // Immutability: records are frozen; arrays the request path iterates are typed readonly but
 // not frozen, because V8 (Node 20) iterates frozen arrays several times slower.
-export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapshot {
+export function compile(set: ManifestSet, options: { now?: Date; containments?: readonly Containment[] } = {}): Snapshot {
+  const now = options.now ?? new Date();
   const apis = sortByName(set.apis);
   const roles = sortByName(set.roles);
   const agents = sortByName(set.agents);
+  // A containment of an agent the policy no longer has restricts no one.
+  const known = new Set(agents.map((agent) => agent.metadata.name));
+  const inForce = (options.containments ?? []).filter((containment) => containment.until > now.getTime() && known.has(containment.agent));
+  const containments = compileContainments(inForce, now.getTime());
   // Operation order inside an Api carries no meaning, so it does not change the version.
   const version = contentHash({
     apis: apis.map((api) => ({ ...api, spec: { ...api.spec, operations: [...api.spec.operations].sort((a, b) => compareText(a.id, b.id)) } })),
     roles,
     agents,
-    // Templates decide nothing, but a change to them is a change of policy worth recording.
+    // Templates and playbooks decide no call, but a change to them is a change of policy worth recording.
     ...(set.templates !== undefined && set.templates.length > 0 ? { templates: sortByName(set.templates) } : {}),
+    ...(set.playbooks !== undefined && set.playbooks.length > 0 ? { playbooks: sortByName(set.playbooks) } : {}),
+    ...(inForce.length > 0 ? { containments: inForce.map(({ id, agent, kind, rate, until }) => ({ id, agent, kind, rate, until })).sort((a, b) => compareText(a.id, b.id)) } : {}),
   });
 
   const compiledApis = new Map<string, CompiledApi>();
@@ -99,12 +107,14 @@ export function compile(set: ManifestSet, options: { now?: Date } = {}): Snapsho
       roles: roleNames,
       regions: agent.spec.regions ? new Set(agent.spec.regions) : null,
       access,
+      // Always set, so every compiled agent has one shape on the hot path.
+      containment: containments.get(agent.metadata.name),
     }));
   }
 
   return Object.freeze({
     version,
-    compiledAt: (options.now ?? new Date()).toISOString(),
+    compiledAt: now.toISOString(),
     agents: compiledAgents,
     roles: roleTables,
     apis: compiledApis,

@@ -1,4 +1,5 @@
 import type { AgentState, ApiMode, CriticalityLevel, HttpMethod, ParameterDeclaration, ResponseRules, Sensitivity } from '../model/manifests/index.js';
+import type { AgentContainment } from './containment.js';
 import type { Decision } from './decision.js';
 import type { Condition } from './evaluation.js';
 import type { CompiledQuota } from './quota.js';
@@ -135,6 +136,8 @@ export interface CompiledAgent {
   readonly roles: readonly string[];
   readonly regions: ReadonlySet<string> | null;
   readonly access: AccessTable;
+  /** Throttles and step-up placed on the agent by a playbook or a person; absent for nearly every agent. */
+  readonly containment?: AgentContainment | undefined;
 }
 
 export interface RouteMatch {

@@ -38,7 +38,7 @@ afterEach(async () => {
 });
 
 function keysOf(set: ManifestSet): string[] {
-  return [...set.apis, ...set.roles, ...set.agents, ...(set.templates ?? [])].map(manifestKey).sort();
+  return [...set.apis, ...set.roles, ...set.agents, ...(set.templates ?? []), ...(set.playbooks ?? [])].map(manifestKey).sort();
 }
 
 function refundSupervisor(set: ManifestSet): RoleManifest {
@@ -75,7 +75,7 @@ describe('applyManifests', () => {
 
     expect(await store.listPolicyVersions()).toEqual([result.record]);
     const stored = await store.policyManifests(result.record.id);
-    const expected: StoredManifest[] = [...examples.apis, ...examples.roles, ...examples.agents, ...(examples.templates ?? [])]
+    const expected: StoredManifest[] = [...examples.apis, ...examples.roles, ...examples.agents, ...(examples.templates ?? []), ...(examples.playbooks ?? [])]
       .map((content) => ({ key: manifestKey(content), content, source: examples.sources!.get(manifestKey(content))! }))
       .sort((a, b) => (a.key < b.key ? -1 : 1));
     expect(stored).toEqual(expected);
@@ -143,6 +143,7 @@ describe('applyManifests', () => {
       roles: thenManifests.flatMap((manifest) => (manifest.content.kind === 'Role' ? [manifest.content] : [])),
       agents: thenManifests.flatMap((manifest) => (manifest.content.kind === 'Agent' ? [manifest.content] : [])),
       templates: thenManifests.flatMap((manifest) => (manifest.content.kind === 'AgentTemplate' ? [manifest.content] : [])),
+      playbooks: thenManifests.flatMap((manifest) => (manifest.content.kind === 'Playbook' ? [manifest.content] : [])),
     };
     expect(compile(rebuilt).version).toBe(first.record.version);
   });

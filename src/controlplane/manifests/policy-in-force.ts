@@ -1,4 +1,4 @@
-import type { AgentManifest, AgentTemplateManifest, ApiManifest, ManifestSet, RoleManifest } from '../../model/manifests/index.js';
+import type { AgentManifest, AgentTemplateManifest, ApiManifest, ManifestSet, PlaybookManifest, RoleManifest } from '../../model/manifests/index.js';
 import type { PolicyVersionRecord, Store } from '../store/store.js';
 
 /** The manifests of the version in force, as a set the compiler takes; undefined before the first apply. */
@@ -9,11 +9,13 @@ export async function policyInForce(store: Store): Promise<{ readonly record: Po
   const agents: AgentManifest[] = [];
   const roles: RoleManifest[] = [];
   const templates: AgentTemplateManifest[] = [];
+  const playbooks: PlaybookManifest[] = [];
   for (const { content } of await store.policyManifests(record.id)) {
     if (content.kind === 'Api') apis.push(content);
     else if (content.kind === 'Agent') agents.push(content);
     else if (content.kind === 'Role') roles.push(content);
-    else templates.push(content);
+    else if (content.kind === 'AgentTemplate') templates.push(content);
+    else playbooks.push(content);
   }
-  return { record, set: { apis, agents, roles, templates } };
+  return { record, set: { apis, agents, roles, templates, playbooks } };
 }

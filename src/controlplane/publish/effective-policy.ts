@@ -109,7 +109,13 @@ export function effectivePolicy(inForce: ManifestSet, runtime: RuntimeState): { 
   }
   const usedRuntimeRoles = [...runtimeRoles.values()].filter((role) => agents.some((agent) => agent.spec.roles.includes(role.metadata.name)));
   return {
-    set: { apis: inForce.apis, roles: [...inForce.roles, ...usedRuntimeRoles], agents, ...(inForce.templates !== undefined ? { templates: inForce.templates } : {}) },
+    set: {
+      apis: inForce.apis,
+      roles: [...inForce.roles, ...usedRuntimeRoles],
+      agents,
+      ...(inForce.templates !== undefined ? { templates: inForce.templates } : {}),
+      ...(inForce.playbooks !== undefined ? { playbooks: inForce.playbooks } : {}),
+    },
     warnings,
   };
 }

@@ -158,6 +158,41 @@ describe('PolicyPublisher.publish', () => {
     expect(decide((await publisher.publish())!.snapshot, LIST_INSTANCES).allowed).toBe(true);
   });
 
+  it('hands down the containments in force: throttles and step-up of the agent, in the version, gone once lapsed or lifted', async () => {
+    const applied = await applyManifests(store, examples, { appliedBy: APPLIER, now: T1 });
+    const { publisher } = publisherOn(store);
+    const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
+    const common = { agent: 'itops-agent', since: NOW.toISOString(), incident: 'inc_0000000000000001', by: 'playbook:default-response' };
+    await store.detection.putContainment({ ...common, id: 'cnt_0000000000000001', kind: 'throttle', rate: '10/minute', until: at(3_600_000) });
+    await store.detection.putContainment({ ...common, id: 'cnt_0000000000000002', kind: 'step-up', rate: undefined, until: at(86_400_000) });
+    await store.detection.putContainment({ ...common, id: 'cnt_0000000000000003', kind: 'throttle', rate: '1/s', until: at(-1) });
+    const contained = await publisher.publish();
+    const agent = contained!.snapshot.agents.get('itops-agent')!;
+    expect(agent.containment).toEqual({
+      throttles: [{ bucket: 'containment/cnt_0000000000000001', rate: expect.objectContaining({ limit: 10, periodMs: 60_000 }), until: NOW.getTime() + 3_600_000 }],
+      stepUpUntil: NOW.getTime() + 86_400_000,
+    });
+    expect(contained!.snapshot.agents.get('finance-analyst')!.containment).toBeUndefined();
+    // The gateway decides differently, so the version says so; the decision itself is unchanged.
+    expect(contained!.snapshot.version).not.toBe(applied.record.version);
+    expect(decide(contained!.snapshot, LIST_INSTANCES)).toMatchObject({ allowed: true, policyVersion: contained!.snapshot.version });
+
+    expect(await store.detection.liftContainments('itops-agent')).toBe(2);
+    const lifted = await publisher.publish();
+    expect(lifted!.snapshot.agents.get('itops-agent')!.containment).toBeUndefined();
+    expect(lifted!.snapshot.version).toBe(applied.record.version);
+  });
+
+  it('holds a throttle whose rate cannot be read to one call a minute, and says so', async () => {
+    await applyManifests(store, examples, { appliedBy: APPLIER, now: T1 });
+    const { publisher, warnings } = publisherOn(store);
+    const until = new Date(NOW.getTime() + 60_000).toISOString();
+    await store.detection.putContainment({ id: 'cnt_00000000000000aa', agent: 'itops-agent', kind: 'throttle', rate: 'ten a minute', since: NOW.toISOString(), until, incident: undefined, by: STAFF });
+    const policy = await publisher.publish();
+    expect(policy!.snapshot.agents.get('itops-agent')!.containment!.throttles[0]!.rate).toMatchObject({ limit: 1, periodMs: 60_000 });
+    expect(warnings).toEqual([`containment cnt_00000000000000aa of itops-agent has no readable rate ("ten a minute"); the agent is held to 1/minute until ${until}`]);
+  });
+
   it('joins keys issued through the API to their agent and hands the keys down', async () => {
     await applyManifests(store, examples, { appliedBy: APPLIER, now: T1 });
     const { publisher } = publisherOn(store);

@@ -4,6 +4,7 @@ import { compile } from '../../policy/compile.js';
 import type { Snapshot } from '../../policy/snapshot.js';
 import { policyInForce } from '../manifests/policy-in-force.js';
 import type { Store } from '../store/store.js';
+import { containmentsOf } from './containments.js';
 import { effectivePolicy } from './effective-policy.js';
 
 /** What goes down to the data plane: the compiled policy and the keys it checks credentials against. */
@@ -25,8 +26,8 @@ export interface PublisherOptions {
 }
 
 /**
- * Builds the effective policy (applied manifests + runtime state) and hands it down (DESIGN.md
- * §1: snapshots go down). Every change of governance state calls `publish()` and waits for it,
+ * Builds the effective policy (applied manifests + runtime state, containments included) and
+ * hands it down (DESIGN.md §1: snapshots go down). Every change of governance state calls `publish()` and waits for it,
  * so a suspension is in force when the call that made it returns. Builds run one at a time;
  * calls that arrive during a build share the single build that follows it.
  */
@@ -114,9 +115,18 @@ export class PolicyPublisher {
     if (manifests === undefined) return undefined;
     await this.#recordManifestAgents(manifests.set, manifests.appliedBy);
     const governance = this.#store.governance;
-    const [agents, keys, bindings, rules] = await Promise.all([governance.listAgents(), this.#store.listApiKeys(), governance.listBindings(), governance.listRules()]);
-    const { set, warnings } = effectivePolicy(manifests.set, { agents, keys, bindings, rules });
-    const snapshot = compile(set, this.#options.now ? { now: this.#options.now() } : {});
+    const now = this.#options.now?.() ?? new Date();
+    const [agents, keys, bindings, rules, contained] = await Promise.all([
+      governance.listAgents(),
+      this.#store.listApiKeys(),
+      governance.listBindings(),
+      governance.listRules(),
+      this.#store.detection.listContainments(now),
+    ]);
+    const effective = effectivePolicy(manifests.set, { agents, keys, bindings, rules });
+    const warnings = [...effective.warnings];
+    // Time-boxed throttles and step-ups go down in the snapshot: the data plane never asks the store.
+    const snapshot = compile(effective.set, { now, containments: containmentsOf(contained, warnings) });
     const published: PublishedPolicy = { snapshot, keys, appliedVersion: manifests.id, warnings, buildMs: performance.now() - started };
     // Each build repeats the standing warnings; only new ones are worth a line in the log.
     const told = new Set(this.#last?.warnings);

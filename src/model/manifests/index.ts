@@ -2,10 +2,12 @@ import type { AgentManifest } from './agent.js';
 import type { AgentTemplateManifest } from './agent-template.js';
 import type { ApiManifest } from './api.js';
 import type { SourceRef } from './common.js';
+import type { PlaybookManifest } from './playbook.js';
 import type { RoleManifest } from './role.js';
 import { AgentManifestSchema } from './agent.js';
 import { AgentTemplateManifestSchema } from './agent-template.js';
 import { ApiManifestSchema } from './api.js';
+import { PlaybookManifestSchema } from './playbook.js';
 import { RoleManifestSchema } from './role.js';
 
 export * from './common.js';
@@ -13,6 +15,7 @@ export * from './api.js';
 export * from './agent.js';
 export * from './agent-template.js';
 export * from './role.js';
+export * from './playbook.js';
 
 /** One schema per kind; the schema is the documentation of the kind. */
 export const MANIFEST_SCHEMAS = {
@@ -20,11 +23,12 @@ export const MANIFEST_SCHEMAS = {
   Agent: AgentManifestSchema,
   Role: RoleManifestSchema,
   AgentTemplate: AgentTemplateManifestSchema,
+  Playbook: PlaybookManifestSchema,
 } as const;
 
 export type ManifestKind = keyof typeof MANIFEST_SCHEMAS;
 export const MANIFEST_KINDS = Object.keys(MANIFEST_SCHEMAS) as ManifestKind[];
-export type Manifest = ApiManifest | AgentManifest | RoleManifest | AgentTemplateManifest;
+export type Manifest = ApiManifest | AgentManifest | RoleManifest | AgentTemplateManifest | PlaybookManifest;
 
 /** A validated manifest folder, ready for the compiler. Sources are kept apart from the policy content. */
 export interface ManifestSet {
@@ -33,6 +37,8 @@ export interface ManifestSet {
   readonly roles: readonly RoleManifest[];
   /** Standard kinds of agent; absent means none. */
   readonly templates?: readonly AgentTemplateManifest[];
+  /** What to do about alerts; absent means none (every alert is only raised). */
+  readonly playbooks?: readonly PlaybookManifest[];
   /** `Kind/name` → where it was defined; absent for manifests built in code. */
   readonly sources?: ReadonlyMap<string, SourceRef>;
 }

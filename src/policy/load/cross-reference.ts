@@ -1,4 +1,5 @@
-import { defaultEffect, type AgentManifest, type ApiManifest, type Forbid, type Grant, type HttpMethod, type ManifestSet, type OperationDeclaration, type RoleManifest } from '../../model/manifests/index.js';
+import { MAX_CONTAINMENT_MS, defaultEffect, type AgentManifest, type ApiManifest, type Forbid, type Grant, type HttpMethod, type ManifestSet, type OperationDeclaration, type PlaybookManifest, type RoleManifest } from '../../model/manifests/index.js';
+import { parseDuration } from '../duration.js';
 import { compileParamConstraint } from '../param-constraint.js';
 import { joinPath, parsePathTemplate } from '../path-template.js';
 import { compileRate } from '../rate-limit.js';
@@ -24,6 +25,8 @@ export function checkCrossReferences(set: ManifestSet, report: Report, invalid: 
   for (const role of set.roles) checkRole(role, apis, report, invalid);
   checkAgents(set.agents, roles, report, invalid);
   for (const template of set.templates ?? []) checkRoleNames(template, template.spec.roles, roles, report, invalid);
+  const known = { Agent: new Set(set.agents.map((agent) => agent.metadata.name)), Role: roles, Api: new Set(apis.keys()) };
+  for (const playbook of set.playbooks ?? []) checkPlaybook(playbook, known, report, invalid);
 }
 
 /** Each role named once and defined (or at least present, if it failed validation). */
@@ -262,6 +265,47 @@ function checkAgents(agents: readonly AgentManifest[], roles: ReadonlySet<string
       else owners.set(key, agent.metadata.name);
     });
   }
+}
+
+/** A playbook's conditions name what exists, each once; its throttles and step-ups parse and end within a week. */
+function checkPlaybook(playbook: PlaybookManifest, known: Readonly<Record<'Agent' | 'Role' | 'Api', ReadonlySet<string>>>, report: Report, invalid: ReadonlySet<string>): void {
+  const ids = new Set<string>();
+  const lists = [['agents', 'Agent', 'agent'], ['roles', 'Role', 'role'], ['apis', 'Api', 'api']] as const;
+  playbook.spec.rules.forEach((rule, index) => {
+    const at = ['spec', 'rules', index];
+    if (rule.id !== undefined) {
+      if (ids.has(rule.id)) report(playbook, [...at, 'id'], `rule id "${rule.id}" is used twice in this playbook`, 'give each rule of a playbook its own id');
+      ids.add(rule.id);
+    }
+    for (const [field, kind, noun] of lists) {
+      const names = rule.when?.[field] ?? [];
+      names.forEach((name, position) => {
+        const where = [...at, 'when', field, position];
+        if (!known[kind].has(name) && !invalid.has(`${kind}/${name}`)) report(playbook, where, `${noun} "${name}" is not defined`, suggestion(name, [...known[kind]], noun));
+        if (names.indexOf(name) !== position) report(playbook, where, `${noun} "${name}" is listed twice`, 'remove the duplicate');
+      });
+    }
+    for (const field of ['detectors', 'apiSensitivity'] as const) {
+      const values: readonly string[] = rule.when?.[field] ?? [];
+      values.forEach((value, position) => {
+        if (values.indexOf(value) !== position) report(playbook, [...at, 'when', field, position], `"${value}" is listed twice`, 'remove the duplicate');
+      });
+    }
+    const seen = new Set<string>();
+    rule.actions.forEach((action, position) => {
+      const where = [...at, 'actions', position];
+      if (seen.has(action.action)) report(playbook, [...where, 'action'], `action ${action.action} is listed twice in this rule`, 'keep one of them');
+      seen.add(action.action);
+      if (action.action === 'throttle') {
+        const rate = compileRate(action.rate);
+        if ('error' in rate) report(playbook, [...where, 'rate'], rate.error, 'write e.g. 10/minute, 100/hour or "10/minute burst 20"');
+      }
+      if (action.action === 'throttle' || action.action === 'require-step-up') {
+        const ms = parseDuration(action.for);
+        if (ms !== undefined && ms > MAX_CONTAINMENT_MS) report(playbook, [...where, 'for'], `${action.for} is longer than a playbook may contain an agent (7d)`, 'use 7d or less; a person can suspend the agent for longer');
+      }
+    });
+  });
 }
 
 function isCalendarDate(text: string): boolean {

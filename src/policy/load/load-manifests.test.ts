@@ -81,7 +81,8 @@ describe('loadManifests: the example folder', () => {
     expect(result.set.roles).toHaveLength(5);
     expect(result.set.agents).toHaveLength(8);
     expect(result.set.templates?.map((template) => [template.metadata.name, template.spec.preApproved])).toEqual([['standard-support-bot', true], ['support-supervisor-bot', false]]);
-    expect(result.files).toHaveLength(15);
+    expect(result.set.playbooks?.map((playbook) => playbook.metadata.name)).toEqual(['default-response']);
+    expect(result.files).toHaveLength(16);
     expect(result.files.some((file) => file.endsWith('crm.openapi.yaml'))).toBe(true);
   });
 
@@ -588,6 +589,96 @@ describe('loadManifests: OpenAPI import', () => {
     expect(tickets).toHaveLength(1);
     expect(tickets[0]!.summary).toBe('declared here');
     expect(crm.spec.operations).toHaveLength(7);
+  });
+});
+
+describe('loadManifests: playbooks', () => {
+  const FILE = 'playbooks/default-response.yaml';
+  /** A playbook of one rule, written beside the examples. */
+  const playbook = (rule: string) => write('playbooks/extra.yaml', `apiVersion: warden.dev/v1
+kind: Playbook
+metadata: { name: extra }
+spec:
+  rules:
+${rule}`);
+
+  it('fills the defaults of a rule\'s conditions and keeps a rule without conditions as it is', async () => {
+    const result = await load();
+    expect(result.problems, describeAll(result.problems)).toEqual([]);
+    const rules = result.set.playbooks![0]!.spec.rules;
+    expect(rules[0]).toEqual({ id: 'record-every-alert', actions: [{ action: 'alert' }] });
+    expect(rules[2]!.when).toEqual({ detectors: ['bulk-read', 'enumeration'], minSeverity: 'high', apiSensitivity: ['confidential', 'restricted'] });
+    expect(rules[2]!.actions).toEqual([{ action: 'throttle', rate: '10/minute', for: '1h' }, { action: 'require-step-up', for: '24h' }]);
+    await playbook('    - when: { agents: [support-bot] }\n      actions: [{ action: quarantine }]\n');
+    expect((await load()).set.playbooks!.find((found) => found.metadata.name === 'extra')!.spec.rules[0]!.when).toEqual({ agents: ['support-bot'], minSeverity: 'low' });
+  });
+
+  it('suggests the closest detector for an unknown one', async () => {
+    await edit(FILE, 'detectors: [bulk-read, enumeration]', 'detectors: [bulk-reads, enumeration]');
+    expectProblem(onlyProblem(await load()), { file: FILE, line: await lineOf(FILE, 'detectors: [bulk-reads'), field: 'spec.rules[2].when.detectors[0]', message: '"bulk-reads" is not one of burst,', fix: 'did you mean "bulk-read"?' });
+  });
+
+  it('names the actions for an unknown one, with the closest', async () => {
+    await edit(FILE, '- action: suspend', '- action: suspnd');
+    expectProblem(onlyProblem(await load()), { file: FILE, line: await lineOf(FILE, 'suspnd'), field: 'spec.rules[1].actions[0]', message: 'action "suspnd" is not one of alert, throttle, require-step-up, suspend, quarantine, revoke-credentials', fix: 'did you mean "suspend"?' });
+  });
+
+  it('asks a throttle for its rate and its duration', async () => {
+    await edit(FILE, '          rate: 10/minute\n', '');
+    expectProblem(onlyProblem(await load()), { file: FILE, line: await lineOf(FILE, '- action: throttle'), field: 'spec.rules[2].actions[0].rate', message: 'missing required field "rate"', fix: 'a rate such as 10/minute' });
+  });
+
+  it('refuses a field an action does not have (suspend lasts until a person reinstates)', async () => {
+    await edit(FILE, '        - action: suspend\n', '        - action: suspend\n          for: 12h\n');
+    expectProblem(onlyProblem(await load()), { file: FILE, line: await lineOf(FILE, 'for: 12h'), field: 'spec.rules[1].actions[0].for', message: 'unknown field "for"', fix: 'allowed here: action' });
+  });
+
+  it('reports a throttle rate that is not a rate', async () => {
+    await edit(FILE, 'rate: 10/minute', 'rate: 10/fortnight');
+    expectProblem(onlyProblem(await load()), { file: FILE, line: await lineOf(FILE, '10/fortnight'), field: 'spec.rules[2].actions[0].rate', message: 'unknown unit "fortnight"', fix: '10/minute' });
+  });
+
+  it('refuses a duration that is no duration, and one longer than a week', async () => {
+    await edit(FILE, 'for: 1h', 'for: 1 hour');
+    expectProblem(onlyProblem(await load()), { file: FILE, line: await lineOf(FILE, '1 hour'), field: 'spec.rules[2].actions[0].for', message: '"1 hour" is not valid', fix: '30m, 1h or 7d' });
+    await edit(FILE, 'for: 1 hour', 'for: 8d');
+    expectProblem(onlyProblem(await load()), { file: FILE, line: await lineOf(FILE, '8d'), field: 'spec.rules[2].actions[0].for', message: '8d is longer than a playbook may contain an agent (7d)', fix: 'use 7d or less' });
+  });
+
+  it('reports agents, roles and APIs that are not defined, with the closest', async () => {
+    await playbook('    - when: { agents: [suport-bot], roles: [customer-servce], apis: [payment] }\n      actions: [{ action: suspend }]\n');
+    const result = await load();
+    expect(result.problems, describeAll(result.problems)).toHaveLength(3);
+    const line = await lineOf('playbooks/extra.yaml', 'suport-bot');
+    expectProblem(problemAt(result, 'playbooks/extra.yaml', 'spec.rules[0].when.agents[0]'), { file: 'playbooks/extra.yaml', line, field: 'spec.rules[0].when.agents[0]', message: 'agent "suport-bot" is not defined', fix: 'did you mean "support-bot"?' });
+    expectProblem(problemAt(result, 'playbooks/extra.yaml', 'spec.rules[0].when.roles[0]'), { file: 'playbooks/extra.yaml', line, field: 'spec.rules[0].when.roles[0]', message: 'role "customer-servce" is not defined', fix: 'did you mean "customer-service"?' });
+    expectProblem(problemAt(result, 'playbooks/extra.yaml', 'spec.rules[0].when.apis[0]'), { file: 'playbooks/extra.yaml', line, field: 'spec.rules[0].when.apis[0]', message: 'api "payment" is not defined', fix: 'did you mean "payments"?' });
+  });
+
+  it('reports an action listed twice in one rule, a name listed twice and a rule id used twice', async () => {
+    await playbook([
+      '    - id: one\n      when: { detectors: [burst, burst] }\n      actions: [{ action: alert }, { action: alert }]',
+      '    - id: one\n      when: { agents: [support-bot, support-bot] }\n      actions: [{ action: suspend }]\n',
+    ].join('\n'));
+    const result = await load();
+    expect(result.problems.map((problem) => `${problem.field}: ${problem.message}`).sort()).toEqual([
+      'spec.rules[0].actions[1].action: action alert is listed twice in this rule',
+      'spec.rules[0].when.detectors[1]: "burst" is listed twice',
+      'spec.rules[1].id: rule id "one" is used twice in this playbook',
+      'spec.rules[1].when.agents[1]: agent "support-bot" is listed twice',
+    ]);
+  });
+
+  it('refuses a playbook without rules and a rule without actions', async () => {
+    await playbook('    - when: { minSeverity: high }\n      actions: []\n');
+    expectProblem(onlyProblem(await load()), { file: 'playbooks/extra.yaml', line: await lineOf('playbooks/extra.yaml', 'actions: []'), field: 'spec.rules[0].actions', message: 'must list at least one item', fix: 'action: suspend' });
+    await write('playbooks/extra.yaml', 'apiVersion: warden.dev/v1\nkind: Playbook\nmetadata: { name: extra }\nspec:\n  rules: []\n');
+    expectProblem(onlyProblem(await load()), { file: 'playbooks/extra.yaml', line: 5, field: 'spec.rules', message: 'must list at least one item', fix: 'rules: when an alert matches' });
+  });
+
+  it('suggests Playbook for a misspelt kind', async () => {
+    await edit(FILE, 'kind: Playbook', 'kind: PlayBook');
+    expectProblem(onlyProblem(await load()), { file: FILE, line: await lineOf(FILE, 'kind: PlayBook'), field: 'kind', message: 'kind "PlayBook" is not known', fix: 'did you mean "Playbook"?' });
   });
 });
 

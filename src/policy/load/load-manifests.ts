@@ -13,6 +13,7 @@ import {
   type Manifest,
   type ManifestKind,
   type ManifestSet,
+  type PlaybookManifest,
   type RoleManifest,
   type SourceRef,
 } from '../../model/manifests/index.js';
@@ -102,6 +103,7 @@ export async function loadManifests(target: string): Promise<LoadResult> {
     agents: unique.map((item) => item.manifest).filter((manifest): manifest is AgentManifest => manifest.kind === 'Agent'),
     roles: unique.map((item) => item.manifest).filter((manifest): manifest is RoleManifest => manifest.kind === 'Role'),
     templates: unique.map((item) => item.manifest).filter((manifest): manifest is AgentTemplateManifest => manifest.kind === 'AgentTemplate'),
+    playbooks: unique.map((item) => item.manifest).filter((manifest): manifest is PlaybookManifest => manifest.kind === 'Playbook'),
     sources,
   };
   checkCrossReferences(set, report, invalid);

@@ -93,7 +93,10 @@ function explain(error: ValueError, segments: (string | number)[], out: SchemaPr
   }
 }
 
-/** Unions are either a closed list of words or tagged objects (credential bindings). */
+/**
+ * Unions are either a closed list of words or objects tagged by a field every branch fixes
+ * (`type` of credential bindings, `action` of playbook actions).
+ */
 function explainUnion(error: ValueError, branches: TSchema[], segments: (string | number)[], out: SchemaProblem[]): SchemaProblem | undefined {
   const literals = branches.map((branch) => (branch as { const?: unknown }).const);
   if (literals.every((literal) => typeof literal === 'string')) {
@@ -101,20 +104,20 @@ function explainUnion(error: ValueError, branches: TSchema[], segments: (string 
     const given = typeof error.value === 'string' ? error.value : '';
     return { segments, message: `${shown(error.value)} is not one of ${words.join(', ')}`, fix: suggestion(given, words, 'value') };
   }
-  const tag = (error.value as { type?: unknown } | null)?.type;
-  const tagOf = (branch: TSchema): unknown => (branch as { properties?: Record<string, { const?: unknown }> }).properties?.type?.const;
-  const tagged = branches.filter((branch) => tagOf(branch) !== undefined);
-  const tags = tagged.map((branch) => String(tagOf(branch)));
-  const branch = tagged.find((candidate) => tagOf(candidate) === tag);
-  if (branch) {
-    collect(branch, error.value, segments, out);
-    return undefined;
-  }
-  if (tagged.length > 0) {
+  const propertiesOf = (branch: TSchema) => (branch as { properties?: Record<string, { const?: unknown }> }).properties ?? {};
+  const key = Object.keys(propertiesOf(branches[0]!)).find((name) => branches.every((branch) => propertiesOf(branch)[name]?.const !== undefined));
+  if (key !== undefined) {
+    const tag = (error.value as Record<string, unknown> | null)?.[key];
+    const tags = branches.map((branch) => String(propertiesOf(branch)[key]!.const));
+    const branch = branches.find((candidate) => propertiesOf(candidate)[key]!.const === tag);
+    if (branch) {
+      collect(branch, error.value, segments, out);
+      return undefined;
+    }
     return {
       segments,
-      message: `type ${shown(tag)} is not one of ${tags.join(', ')}`,
-      fix: typeof tag === 'string' ? suggestion(tag, tags, 'type') : `add "type: ${tags[0]}" (or ${tags.slice(1).join(', ')})`,
+      message: `${key} ${shown(tag)} is not one of ${tags.join(', ')}`,
+      fix: typeof tag === 'string' ? suggestion(tag, tags, key) : `add "${key}: ${tags[0]}" (or ${tags.slice(1).join(', ')})`,
     };
   }
   return { segments, message: `${shown(error.value)} has the wrong type`, fix: 'see docs/manifests.md for the allowed forms' };

@@ -3,6 +3,7 @@ import type { ApprovalSink, ApprovalTicket, StepUpCall } from '../../approval-si
 import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
 import type { RequestContext } from '../../pipeline/request-context.js';
 import { denyOrMonitor } from '../authorize/authorize-filter.js';
+import { hasBody, readInspectedBody } from '../authorize/inspected-body.js';
 import { APPROVALS_PATH } from '../self-service/self-service-filter.js';
 import { stepUpFingerprint } from './step-up-fingerprint.js';
 
@@ -16,6 +17,8 @@ export interface GuardOptions {
   readonly approvals: ApprovalSink | undefined;
   /** The longest an agent may hold a call open for its approval (`Prefer: wait=N`). */
   readonly maxWaitMs: number;
+  /** Limits for reading a body the authorize filter left unread, which an approval must bind. */
+  readonly body: { readonly maxBytes: number; readonly maxDepth: number };
 }
 
 /**
@@ -24,7 +27,9 @@ export interface GuardOptions {
  * with `stepUp: true` holds each call for a human: the first call asks for approval and gets
  * 202 with the approval's id and poll URL; once approved, the same call — the same method,
  * path, query and body, by the same agent — goes through exactly once. Nothing is forwarded
- * without an approval redeemed for exactly that call.
+ * without an approval redeemed for exactly that call. An agent under a step-up containment (a
+ * playbook's or a person's response to an incident) has every allowed call held the same way
+ * until the containment lapses.
  */
 export function guardFilter(options: GuardOptions): Filter {
   const { approvals } = options;
@@ -62,6 +67,19 @@ export function guardFilter(options: GuardOptions): Filter {
     return refuse(ctx, redeemed.code, redeemed.detail);
   }
 
+  /**
+   * The approval binds the body, so a body nothing has read yet (an operation no rule inspects,
+   * held by a containment) is read first, under the same rules as an inspected one.
+   */
+  async function withBody(ctx: RequestContext, sink: ApprovalSink): Promise<Verdict> {
+    const body = await readInspectedBody(ctx.req, options.body);
+    if (!body.ok) return refuse(ctx, body.code, body.detail);
+    ctx.body = body.bytes;
+    ctx.bodyFields = body.fields;
+    ctx.bytesIn = body.bytes.length;
+    return stepUp(ctx, sink);
+  }
+
   return {
     name: 'guard',
     onRequest(ctx) {
@@ -72,10 +90,15 @@ export function guardFilter(options: GuardOptions): Filter {
       if (ctx.agent!.state === 'testing' && api.staging === undefined) {
         return denyOrMonitor(ctx, monitored, 'WARDEN_AGENT_NOT_ACTIVE', `agent ${ctx.agent!.name} is in acceptance testing and ${api.name} has no staging upstream`);
       }
-      if (decision.obligations?.stepUp !== true) return CONTINUE;
+      const containment = ctx.agent!.containment;
+      const contained = containment !== undefined && ctx.time < containment.stepUpUntil;
+      if (decision.obligations?.stepUp !== true && !contained) return CONTINUE;
+      // The grant's reason, else the containment's, which says nothing of the incident behind it.
+      const why = decision.obligations?.stepUp === true ? `${decision.api}.${decision.operation} needs a human's approval for each call` : 'calls of this agent need a human\'s approval for now';
       // Monitor mode records the call as would-deny and lets it pass without asking anyone.
-      if (monitored) return denyOrMonitor(ctx, true, 'WARDEN_STEP_UP_REQUIRED', `${decision.api}.${decision.operation} needs a human's approval for each call`);
-      if (approvals === undefined) return refuse(ctx, 'WARDEN_STEP_UP_REQUIRED', `${decision.api}.${decision.operation} needs a human's approval for each call, and this gateway takes no approval requests`);
+      if (monitored) return denyOrMonitor(ctx, true, 'WARDEN_STEP_UP_REQUIRED', why);
+      if (approvals === undefined) return refuse(ctx, 'WARDEN_STEP_UP_REQUIRED', `${why}, and this gateway takes no approval requests`);
+      if (ctx.body === undefined && hasBody(ctx.req)) return withBody(ctx, approvals);
       return stepUp(ctx, approvals);
     },
   };

@@ -1,5 +1,6 @@
 import type { AuditLimits } from '../../../model/audit-event.js';
 import type { ErrorCode } from '../../../model/errors.js';
+import type { AgentContainment, ContainmentThrottle } from '../../../policy/containment.js';
 import type { EvaluationInput } from '../../../policy/evaluation.js';
 import { quotaApplies, quotaCost } from '../../../policy/quota.js';
 import type { GrantObligations } from '../../../policy/snapshot.js';
@@ -22,6 +23,8 @@ export interface LimitUsage {
   readonly quotas: readonly number[];
   /** The `RateLimit-Policy` header: every limit's quota and window. */
   readonly policy: string;
+  /** The containment throttles counted, in order: the last checks are theirs. */
+  readonly throttles: readonly ContainmentThrottle[];
   readonly result: LimitResult;
   /**
    * Quota charges made only once the call went through: records read (known from the answer),
@@ -37,8 +40,9 @@ export interface LimitFilter extends Filter {
 /**
  * Limit: what the allowing grant and the agent's roles allow per unit of time. Sheds calls of
  * lower-priority agents while the API's upstream is overloaded, then checks the grant's rate
- * limit, the roles' API-wide limits and the grant's quotas together (all or nothing). Every
- * key is the identified agent plus the rule: nothing the client sends can move it.
+ * limit, the roles' API-wide limits, the grant's quotas and the throttles a playbook or a
+ * person put on the agent together (all or nothing). Every key is the identified agent plus
+ * the rule or containment: nothing the client sends can move it.
  */
 export function limitFilter(options: { readonly limiter: LimiterBackend; readonly health: UpstreamHealth; readonly globalMonitor: boolean; readonly metrics: GatewayMetrics; readonly region: string | undefined }): LimitFilter {
   const { limiter, health, metrics } = options;
@@ -57,6 +61,11 @@ export function limitFilter(options: { readonly limiter: LimiterBackend; readonl
     const retryAfter = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
     const headers = { 'retry-after': retryAfter, 'ratelimit-policy': usage.policy, ratelimit: `"${usage.names[result.refusedBy]}";r=0;t=${retryAfter}` };
     metrics.limitRefusal(api, check.kind);
+    const throttledFrom = usage.checks.length - usage.throttles.length;
+    if (result.refusedBy >= throttledFrom) {
+      // Which detector or person put the throttle there is for the audit log (its bucket names the containment), not the agent.
+      return refuse(ctx, monitored, 'WARDEN_RATE_LIMITED', `calls of this agent are limited to ${usage.throttles[result.refusedBy - throttledFrom]!.rate.text} for now; retry in ${retryAfter} s`, headers);
+    }
     if (check.kind === 'rate') return refuse(ctx, monitored, 'WARDEN_RATE_LIMITED', `rate limit of ${ctx.decision!.api}.${ctx.decision!.operation} reached; retry in ${retryAfter} s`, headers);
     return refuse(ctx, monitored, 'WARDEN_QUOTA_EXCEEDED', `quota of ${ctx.decision!.api}.${ctx.decision!.operation} used up for this ${check.windowMs >= 86_400_000 ? 'day (UTC)' : 'hour'}; it resets in ${retryAfter} s`, headers);
   }
@@ -78,9 +87,11 @@ export function limitFilter(options: { readonly limiter: LimiterBackend; readonl
       }
       const obligations = decision.obligations!;
       const scoped = agent.access.apiLimits.size === 0 ? undefined : agent.access.apiLimits.get(api.name);
-      if (obligations.rateLimit === undefined && obligations.quotas.length === 0 && scoped === undefined) return CONTINUE;
+      if (obligations.rateLimit === undefined && obligations.quotas.length === 0 && scoped === undefined && agent.containment === undefined) return CONTINUE;
       const usage = checksOf(ctx, cache, obligations, scoped, options.region);
       if (typeof usage === 'string') return refuse(ctx, monitored, 'WARDEN_AUTHZ_PARAM_VIOLATION', usage, undefined);
+      // A contained agent whose throttles have lapsed (or that has only a step-up) and no other limit.
+      if (usage.checks.length === 0) return CONTINUE;
       const result = limiter.take(usage.checks, ctx.time);
       if (result instanceof Promise) return result.then((answer) => decided(ctx, withResult(usage, answer), monitored));
       return decided(ctx, withResult(usage, result), monitored);
@@ -115,6 +126,7 @@ function checksOf(ctx: RequestContext, cache: LimitCache, obligations: GrantObli
   const windows: number[] = [];
   const quotas: number[] = [];
   const later: QuotaCheck[] = [];
+  const containment = agent.containment;
   const rate = obligations.rateLimit;
   if (rate !== undefined) {
     checks.push({ kind: 'rate', key: cache.key(agent, obligations.bucket), emissionMs: rate.emissionMs, burst: rate.burst, failClosed: rate.failClosed });
@@ -142,7 +154,7 @@ function checksOf(ctx: RequestContext, cache: LimitCache, obligations: GrantObli
       if (typeof cost !== 'number') return cost.error;
       const key = cache.key(agent, quota.bucket);
       // Step-up: peek now, charge once the approved call went through (held calls are not business events).
-      const deferred = obligations.stepUp || quota.count === 'records';
+      const deferred = obligations.stepUp || (containment !== undefined && ctx.time < containment.stepUpUntil) || quota.count === 'records';
       checks.push({ kind: 'quota', key, limit: quota.limit, windowMs: quota.windowMs, cost: deferred ? 0 : cost, failClosed: quota.failClosed });
       if (deferred) later.push({ kind: 'quota', key, limit: quota.limit, windowMs: quota.windowMs, cost, failClosed: quota.failClosed });
       names.push(`quota-${i + 1}`);
@@ -151,15 +163,36 @@ function checksOf(ctx: RequestContext, cache: LimitCache, obligations: GrantObli
       quotas.push(quota.limit);
     }
   }
+  const throttles = containment === undefined ? NO_THROTTLES : throttlesInForce(containment, ctx.time);
+  for (let i = 0; i < throttles.length; i++) {
+    const throttle = throttles[i]!;
+    checks.push({ kind: 'rate', key: cache.key(agent, throttle.bucket), emissionMs: throttle.rate.emissionMs, burst: throttle.rate.burst, failClosed: throttle.rate.failClosed });
+    names.push(`agent-${i + 1}`);
+    buckets.push(throttle.bucket);
+    windows.push(throttle.rate.periodMs / 1000);
+    quotas.push(throttle.rate.limit);
+  }
   const build = () => policyHeader(names, quotas, windows);
   // Every limit of the grant counted: the header is the grant's own, the same for each call.
-  const policy = scoped === undefined && checks.length === (rate === undefined ? 0 : 1) + obligations.quotas.length ? cache.policy(obligations, build) : build();
-  return { checks, names, buckets, windows, quotas, policy, later };
+  const policy = scoped === undefined && throttles.length === 0 && checks.length === (rate === undefined ? 0 : 1) + obligations.quotas.length ? cache.policy(obligations, build) : build();
+  return { checks, names, buckets, windows, quotas, policy, throttles, later };
+}
+
+const NO_THROTTLES: readonly ContainmentThrottle[] = Object.freeze([]);
+
+/** The agent's throttles that have not lapsed at `time`; a lapsed one simply stops counting. */
+function throttlesInForce(containment: AgentContainment, time: number): readonly ContainmentThrottle[] {
+  const all = containment.throttles;
+  let inForce: ContainmentThrottle[] | undefined;
+  for (let i = 0; i < all.length; i++) {
+    if (time < all[i]!.until) (inForce ??= []).push(all[i]!);
+  }
+  return inForce ?? NO_THROTTLES;
 }
 
 /** The usage with the limiter's answer; spelled out because an object spread here cost more than the limiter itself. */
 function withResult(usage: Omit<LimitUsage, 'result'>, result: LimitResult): LimitUsage {
-  return { checks: usage.checks, names: usage.names, buckets: usage.buckets, windows: usage.windows, quotas: usage.quotas, policy: usage.policy, result, later: usage.later };
+  return { checks: usage.checks, names: usage.names, buckets: usage.buckets, windows: usage.windows, quotas: usage.quotas, policy: usage.policy, throttles: usage.throttles, result, later: usage.later };
 }
 
 /** `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers): each limit's quota and window in seconds. */
