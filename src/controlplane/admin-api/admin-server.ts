@@ -15,6 +15,7 @@ import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAgentRoutes } from './routes/agent-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerDiscoveryRoutes } from './routes/discovery-routes.js';
+import { registerIncidentRoutes } from './routes/incident-routes.js';
 import { APPROVAL_CALLBACK_PATH, registerApprovalRoutes } from './routes/approval-routes.js';
 import { registerKeyRoutes } from './routes/key-routes.js';
 import { registerReportRoutes } from './routes/report-routes.js';
@@ -131,6 +132,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   registerApprovalRoutes(app, governance, { callbackSecret: options.approvalCallbackSecret });
   registerAdminRoutes(app, governance);
   registerDiscoveryRoutes(app, governance);
+  registerIncidentRoutes(app, governance);
   if (options.audit !== undefined) {
     registerAuditRoutes(app, governance, options.audit, options.auditSinks ?? (async () => []));
     registerReportRoutes(app, governance, options.audit);

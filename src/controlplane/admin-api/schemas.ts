@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { AGENT_STATES } from '../../model/manifests/index.js';
 import { LIFECYCLE_ACTIONS } from '../agents/lifecycle.js';
+import { DETECTORS, INCIDENT_STATUSES, SEVERITIES } from '../detection/detection-types.js';
 import { FINDING_KINDS, FINDING_STATUSES } from '../store/discovery-store.js';
 import { ADMIN_ROLES } from '../store/governance-store.js';
 
@@ -227,4 +228,143 @@ export const Finding = Type.Object(
   { $id: 'Finding' },
 );
 
-export const SHARED_SCHEMAS = [Finding, Problem, Actor, Risk, AgentView, Transition, AgentDetail, Proposal, LifecycleResult, Binding, BindingRecord, KeyView, NewKey, AccessRequest, AccessAsk, Approval, ApprovalCallback, ReviewItem, AgentReview, ReviewDecision, TokenView, Owner, AdminEvent, Difference];
+const literals = (values: readonly string[]) => Type.Union(values.map((value) => Type.Literal(value)));
+const Severity = literals(SEVERITIES);
+const Detector = literals(DETECTORS);
+export const IncidentStatus = literals(INCIDENT_STATUSES);
+
+export const IncidentAction = Type.Object(
+  {
+    time: Time,
+    by: Type.String({ description: '`playbook:<name>`, `detector`, or a person' }),
+    action: Type.String({ description: 'a playbook action, `status:<status>`, `hold`, `lift-containment`, …' }),
+    detail: Type.String(),
+    ok: Type.Boolean({ description: 'false when the action could not be taken (detail says why)' }),
+  },
+  { $id: 'IncidentAction' },
+);
+
+export const Incident = Type.Object(
+  {
+    id: Type.String({ description: 'inc_ + 16 hex digits' }),
+    agent: Type.String(),
+    status: IncidentStatus,
+    severity: Severity,
+    detectors: Type.Array(Detector),
+    alertCount: Type.Integer(),
+    firstEventAt: Type.String({ format: 'date-time', description: 'the first anomalous record: where MTTD starts' }),
+    detectedAt: Type.String({ format: 'date-time', description: 'when the first alert was raised' }),
+    containedAt: optional(Time),
+    resolvedAt: optional(Time),
+    resolution: optional(Type.String()),
+    holdId: optional(Type.String({ description: 'the legal hold on the agent\'s records placed when it opened' })),
+    actions: Type.Array(Type.Ref(IncidentAction)),
+    updatedAt: Time,
+  },
+  { $id: 'Incident' },
+);
+
+export const Alert = Type.Object(
+  {
+    id: Type.String({ description: 'alr_ + 16 hex digits' }),
+    time: Time,
+    firstEventTime: Time,
+    agent: Type.String(),
+    roles: Type.Array(Type.String()),
+    detector: Detector,
+    severity: Severity,
+    score: Type.Number({ minimum: 0, maximum: 100 }),
+    reasons: Type.Array(Type.String(), { description: 'what was seen against what is normal' }),
+    eventIds: Type.Array(Type.String(), { description: 'audit records that show it (at most 20)' }),
+    api: optional(Type.String()),
+    sensitivity: optional(Type.String()),
+    credential: optional(Type.String({ description: 'the credential id, never a secret' })),
+  },
+  { $id: 'Alert' },
+);
+
+export const Containment = Type.Object(
+  {
+    id: Type.String({ description: 'cnt_ + 16 hex digits' }),
+    agent: Type.String(),
+    kind: Type.Union([Type.Literal('throttle'), Type.Literal('step-up')]),
+    rate: optional(Type.String({ description: 'for throttle, e.g. 10/minute' })),
+    since: Time,
+    until: Type.String({ format: 'date-time', description: 'when it lapses by itself' }),
+    incident: optional(Type.String()),
+    by: Type.String(),
+  },
+  { $id: 'Containment' },
+);
+
+const duration = (description: string) => Type.Object({ count: Type.Integer(), medianMs: Type.Union([Type.Number(), Type.Null()]), meanMs: Type.Union([Type.Number(), Type.Null()]) }, { description });
+const counts = (values: readonly string[]) => Type.Object(Object.fromEntries(values.map((value) => [value, Type.Integer()])));
+
+export const IncidentMetrics = Type.Object(
+  {
+    total: Type.Integer(),
+    byStatus: counts(INCIDENT_STATUSES),
+    bySeverity: counts(SEVERITIES),
+    mttd: duration('time to detect: detectedAt − firstEventAt, every incident'),
+    mttc: duration('time to contain: containedAt − detectedAt, contained incidents'),
+    mttr: duration('time to resolve: resolvedAt − detectedAt, closed incidents (resolved or false positive)'),
+    falsePositiveRate: Type.Union([Type.Number(), Type.Null()], { description: 'false_positive / closed; null while none is closed' }),
+    agent: optional(Type.String()),
+    since: optional(Time),
+  },
+  { $id: 'IncidentMetrics' },
+);
+
+const TimelineEntry = Type.Union([
+  Type.Object({
+    kind: Type.Literal('request'),
+    time: Time,
+    id: Type.String({ description: 'the audit record' }),
+    method: Type.String(),
+    path: Type.String({ description: 'canonical path (raw when refused before routing)' }),
+    api: optional(Type.String()),
+    operation: optional(Type.String()),
+    decision: Type.String(),
+    reason: Type.String(),
+    status: Type.Integer(),
+    records: optional(Type.Integer()),
+    customer: optional(Type.String()),
+  }),
+  Type.Object({ kind: Type.Literal('alert'), time: Time, id: Type.String(), detector: Detector, severity: Severity, score: Type.Number(), reasons: Type.Array(Type.String()) }),
+  Type.Object({ kind: Type.Literal('action'), time: Time, by: Type.String(), action: Type.String(), detail: Type.String(), ok: Type.Boolean() }),
+]);
+
+export const IncidentTimeline = Type.Object(
+  {
+    incident: Type.Ref(Incident),
+    from: Time,
+    to: Time,
+    entries: Type.Array(TimelineEntry, { description: 'calls, alerts and actions in time order' }),
+    requests: Type.Object({ shown: Type.Integer(), total: Type.Integer(), truncated: Type.Boolean() }),
+    touched: Type.Object(
+      {
+        calls: Type.Integer(),
+        denied: Type.Integer(),
+        recordsReturned: Type.Integer(),
+        operations: Type.Array(Type.Object({ api: Type.String(), operation: Type.String(), calls: Type.Integer(), passed: Type.Integer(), records: Type.Integer() })),
+        dataClasses: Type.Array(Type.String()),
+        customers: Type.Object({ count: Type.Integer(), ids: Type.Array(Type.String(), { description: 'the first 100, sorted' }) }),
+      },
+      { description: 'what data the agent touched in the window, over all its calls' },
+    ),
+    note: optional(Type.String()),
+  },
+  { $id: 'IncidentTimeline' },
+);
+
+export const StatusChange = Type.Object(
+  {
+    incident: Type.Ref(Incident),
+    liftedContainments: Type.Integer({ description: 'throttles and step-ups of the incident lifted by closing it' }),
+    agentState: optional(Type.String()),
+    next: optional(Type.String({ description: 'what a person still has to do, e.g. reinstate a suspended agent' })),
+  },
+  { $id: 'IncidentStatusChange' },
+);
+
+export const SHARED_SCHEMAS = [IncidentAction, Incident, Alert, Containment, IncidentMetrics, IncidentTimeline, StatusChange, Finding, Problem, Actor, Risk, AgentView, Transition, AgentDetail, Proposal, LifecycleResult, Binding, BindingRecord, KeyView, NewKey, AccessRequest, AccessAsk, Approval, ApprovalCallback, ReviewItem, AgentReview, ReviewDecision, TokenView, Owner, AdminEvent, Difference];

@@ -4,7 +4,9 @@ import { AgentService } from '../agents/agent-service.js';
 import { OwnerService } from '../agents/owner-service.js';
 import { AdminTokens } from '../admin-api/admin-tokens.js';
 import { ApprovalService, DEFAULT_STEP_UP_SETTINGS, type StepUpSettings } from '../approvals/approval-service.js';
+import type { AuditService } from '../audit/audit-service.js';
 import { CredentialService } from '../credentials/credential-service.js';
+import { IncidentService } from '../detection/incident-service.js';
 import { DiscoveryReview } from '../discovery/discovery-review.js';
 import type { GovernanceContext } from './governance-context.js';
 
@@ -18,10 +20,15 @@ export class Governance {
   readonly tokens: AdminTokens;
   readonly approvals: ApprovalService;
   readonly discovery: DiscoveryReview;
+  readonly incidents: IncidentService;
 
   constructor(
     readonly context: GovernanceContext,
-    options: { readonly stepUp?: StepUpSettings } = {},
+    options: {
+      readonly stepUp?: StepUpSettings;
+      /** The audit log: incidents place legal holds on it and read their timelines from it. */
+      readonly audit?: AuditService;
+    } = {},
   ) {
     this.agents = new AgentService(context);
     this.credentials = new CredentialService(context);
@@ -31,5 +38,6 @@ export class Governance {
     this.tokens = new AdminTokens(context.store.governance);
     this.approvals = new ApprovalService(context, options.stepUp ?? DEFAULT_STEP_UP_SETTINGS);
     this.discovery = new DiscoveryReview(context, this.agents);
+    this.incidents = new IncidentService(context, options.audit);
   }
 }
