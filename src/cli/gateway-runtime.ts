@@ -15,11 +15,12 @@ import { openAudit } from './open-audit.js';
 import { startAuditJobs } from '../controlplane/audit/audit-jobs.js';
 import type { LoadedGatewayConfig } from '../controlplane/config/gateway-config-file.js';
 import { resolveSecret } from '../controlplane/config/secret-ref.js';
+import { DetectionEngine } from '../controlplane/detection/detection-engine.js';
+import { DetectionService } from '../controlplane/detection/detection-service.js';
 import { Governance } from '../controlplane/governance/governance.js';
 import { GovernanceJobs } from '../controlplane/governance/governance-jobs.js';
 import { applyManifests } from '../controlplane/manifests/apply-manifests.js';
-import { NO_NOTIFIER, type Notifier } from '../controlplane/notify/notifier.js';
-import { WebhookNotifier } from '../controlplane/notify/webhook-notifier.js';
+import { notifierFromConfig } from '../controlplane/notify/configured-notifier.js';
 import { PolicyPublisher, type PublishedPolicy } from '../controlplane/publish/policy-publisher.js';
 import { openSqliteStore, sqliteFileIn } from '../controlplane/store/sqlite-store.js';
 import type { Store } from '../controlplane/store/store.js';
@@ -46,6 +47,8 @@ export interface GatewayRuntime {
   /** Problems worth a warning at start (unresolvable upstream credentials, no policy yet). */
   readonly warnings: readonly string[];
   readonly jobs: GovernanceJobs;
+  /** Live detection; undefined when `detection.enabled` is false. */
+  readonly detection: DetectionService | undefined;
   /** Drains the gateway, stops the admin API and jobs, flushes usage and the audit log, closes the store. */
   close(): Promise<void>;
 }
@@ -82,9 +85,13 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
 
     const credentials = new UpstreamCredentials(env);
     let gateway: Gateway | undefined;
+    let detection: DetectionService | undefined;
     const publisher = new PolicyPublisher(store, {
       now,
-      onPublish: (policy: PublishedPolicy) => gateway?.update(gatewayState(policy.snapshot, policy.keys)),
+      onPublish: (policy: PublishedPolicy) => {
+        gateway?.update(gatewayState(policy.snapshot, policy.keys));
+        detection?.policyChanged(policy.snapshot);
+      },
       onWarning: (warning) => process.emitWarning(`warden: policy: ${warning}`),
     });
     closers.push(async () => publisher.stop());
@@ -127,7 +134,7 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       await usage.flush();
     });
 
-    const notifier = webhookNotifier(config.notify.webhook, env);
+    const notifier = notifierFromConfig(config.notify, env, (error) => process.emitWarning(`warden: notify: ${error.message}`), baseDirectory);
     closers.push(() => notifier.flush());
     const governance = new Governance({
       store,
@@ -136,15 +143,21 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       notifier,
       now,
       settings: { ...config.governance, maxKeyTtlDays: 365 },
-    }, { stepUp: config.stepUp });
+    }, { stepUp: config.stepUp, audit });
     const callbackSecret = config.stepUp.callbackSecret === undefined ? undefined : resolveSecret(config.stepUp.callbackSecret, env);
     if (typeof callbackSecret === 'object') throw new Error(`stepUp.callbackSecret: ${callbackSecret.unavailable}`);
+    if (config.detection.enabled) {
+      const engine = new DetectionEngine({ learningDays: config.detection.learningDays, grantGraceDays: config.detection.grantGraceDays });
+      detection = await DetectionService.start({ engine, governance, saveEveryMs: config.detection.baselineSaveSeconds * 1000, onError: (error) => process.emitWarning(`warden: ${error.message}`) });
+      const running = detection;
+      closers.push(() => running.close());
+    }
     const adminTokenFile = await governance.tokens.bootstrap(path.join(options.dataDirectory, 'admin-token'), config.admin.bootstrapSubject, now());
 
     gateway = new Gateway({
       config,
       baseDirectory,
-      sink: observedBy(writer, usage),
+      sink: observedBy(writer, usage, detection),
       accessRequests: agentAccessRequests(governance.access),
       approvals: agentApprovals(governance.approvals),
       credentials,
@@ -180,6 +193,7 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       adminTokenFile,
       warnings,
       jobs,
+      detection,
       close: closeAll,
     };
   } catch (error) {
@@ -188,24 +202,19 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
   }
 }
 
-/** The audit writer, with the usage tracker looking at every record on its way in. */
-function observedBy(writer: AuditWriter, usage: UsageTracker): AuditSink {
+/** The audit writer, with the usage tracker and detection looking at every record on its way in. */
+function observedBy(writer: AuditWriter, usage: UsageTracker, detection: DetectionService | undefined): AuditSink {
   return {
     write(event: AuditEvent) {
       writer.write(event);
       usage.observe(event);
+      detection?.observe(event);
     },
     writeDurably(event: AuditEvent) {
       usage.observe(event);
+      detection?.observe(event);
       return writer.writeDurably(event);
     },
     pending: () => writer.pending(),
   };
-}
-
-function webhookNotifier(webhook: { readonly url: string; readonly secret?: string } | undefined, env: NodeJS.ProcessEnv): Notifier {
-  if (webhook === undefined) return NO_NOTIFIER;
-  const secret = webhook.secret === undefined ? undefined : resolveSecret(webhook.secret, env);
-  if (typeof secret === 'object') throw new Error(`notify.webhook.secret: ${secret.unavailable}`);
-  return new WebhookNotifier({ url: webhook.url, secret, onError: (error) => process.emitWarning(`warden: notify: ${error.message}`) });
 }

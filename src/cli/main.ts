@@ -5,7 +5,9 @@ import { registerAgents } from './commands/agents.js';
 import { registerAudit } from './commands/audit.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerDiff } from './commands/diff.js';
+import { registerDetect } from './commands/detect.js';
 import { registerDiscover } from './commands/discover.js';
+import { registerIncidents } from './commands/incidents.js';
 import { registerKeys } from './commands/keys.js';
 import { registerOwners } from './commands/owners.js';
 import { registerReview } from './commands/review.js';
@@ -13,7 +15,7 @@ import { registerTokens } from './commands/tokens.js';
 import { EXIT, UsageError } from './output.js';
 
 /** Commands that only talk to the admin API: they need neither the policy engine nor the store. */
-const ADMIN_API_COMMANDS = new Set(['agents', 'keys', 'access', 'approvals', 'review', 'diff', 'tokens', 'owners', 'admin-log']);
+const ADMIN_API_COMMANDS = new Set(['agents', 'keys', 'access', 'approvals', 'review', 'diff', 'tokens', 'owners', 'admin-log', 'incidents']);
 
 /**
  * The `warden` command: thin over the libraries and the admin API. The commands that work on
@@ -57,6 +59,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   registerAdminLog(program);
   registerAudit(program);
   registerDiscover(program);
+  registerIncidents(program);
+  registerDetect(program);
   return program;
 }
 

@@ -42,3 +42,15 @@ export function keyValues(pairs: readonly string[], option: string): Record<stri
 export function counted(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
+
+/** Prints how far a long file read has got to stderr, about once a second; quick reads print nothing. */
+export function progressPrinter(): (file: string, bytesRead: number, totalBytes: number) => void {
+  let last = Date.now();
+  return (file, bytesRead, totalBytes) => {
+    const now = Date.now();
+    if (now - last < 1000) return;
+    last = now;
+    const percent = totalBytes > 0 ? Math.floor((bytesRead / totalBytes) * 100) : 100;
+    process.stderr.write(`reading ${file}: ${(bytesRead / 1048576).toFixed(0)} of ${(totalBytes / 1048576).toFixed(0)} MiB (${percent} %)\n`);
+  };
+}

@@ -7,6 +7,7 @@ import Sqlite from 'better-sqlite3';
 import { startGatewayRuntime, type GatewayRuntime } from '../../src/cli/gateway-runtime.js';
 import { defaultGatewayConfig } from '../../src/controlplane/config/gateway-config-file.js';
 import { sqliteFileIn } from '../../src/controlplane/store/sqlite-store.js';
+import type { Store } from '../../src/controlplane/store/store.js';
 import type { AuditEvent } from '../../src/model/audit-event.js';
 
 /** Answers are read as loosely typed JSON: the tests assert their shape. */
@@ -278,6 +279,8 @@ export interface HarnessOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Where the governance clock starts (default: real time). */
   readonly clockStart?: Date;
+  /** Runs on the store before each start, as `warden start --demo` issues its keys (e.g. to seed persisted baselines). */
+  readonly prepare?: (store: Store) => Promise<void>;
 }
 
 export interface GovernanceHarness {
@@ -348,6 +351,7 @@ export async function startGovernanceHarness(options: HarnessOptions = {}): Prom
       appliedBy: 'governance-harness',
       env: options.env ?? {},
       now: clock.now,
+      ...(options.prepare !== undefined ? { prepare: options.prepare } : {}),
     });
 
   let runtime = await start();

@@ -15,7 +15,7 @@ import { openSqliteStore, sqliteFileIn } from '../../controlplane/store/sqlite-s
 import type { ApiManifest } from '../../model/manifests/index.js';
 import { table } from '../admin-format.js';
 import { openAudit } from '../open-audit.js';
-import { UsageError, counted, printJson, printLines } from '../output.js';
+import { UsageError, counted, printJson, printLines, progressPrinter } from '../output.js';
 
 export interface ImportOptions {
   readonly format: TrafficFormat | 'auto';
@@ -154,14 +154,3 @@ function countBy(endpoints: readonly InventoryEndpoint[]): Record<InventoryEndpo
 }
 
 /** Progress on stderr at most once a second: large logs take a while. */
-function progressPrinter(): (file: string, bytesRead: number, totalBytes: number) => void {
-  // Only imports that take a while report, about once a second.
-  let last = Date.now();
-  return (file, bytesRead, totalBytes) => {
-    const now = Date.now();
-    if (now - last < 1000) return;
-    last = now;
-    const percent = totalBytes > 0 ? Math.floor((bytesRead / totalBytes) * 100) : 100;
-    process.stderr.write(`reading ${file}: ${(bytesRead / 1048576).toFixed(0)} of ${(totalBytes / 1048576).toFixed(0)} MiB (${percent} %)\n`);
-  };
-}
