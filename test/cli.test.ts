@@ -248,7 +248,11 @@ describe('warden demo (npm start)', () => {
     expect(out).toMatch(/→ 200 approved by security\.officer@example\.com; the call → 200; sent again → 409 WARDEN_STEP_UP_USED/);
     expect(out).toMatch(/→ 429 WARDEN_RATE_LIMITED, Retry-After \d+ s \(the six answered 201 201 201 201 201 429\)\n     RateLimit-Policy: "rate";q=5;w=60, "quota-1";q=500;w=86400/);
     expect(out).toMatch(/→ 200 \d+ customer rows from an undocumented read; the four answered 200 200 200 200/);
-    expect(out).toContain('24 new records');
+    // A stolen key at machine speed, under the rate limit: detected against the learned baseline and throttled by the default playbook.
+    expect(out).toMatch(/→ 429 WARDEN_RATE_LIMITED: calls of this agent are limited to 10\/minute for now; retry in \d+ s \(after \d+ calls that passed\)/);
+    expect(out).toMatch(/incident inc_[0-9a-f]{16} \(contained\): burst, (medium|high); alert: burst alert raised[^;]*; throttle: calls limited to 10\/minute until \S+; its records are on legal hold/);
+    expect(out).toContain('→ 200 false_positive; the next read → 200');
+    const recordCount = Number(/(\d+) new records/.exec(out)![1]);
     // Discovery over the tour's own records: the learned path is a shadow endpoint, the deprecated warehouse a zombie.
     expect(out).toContain('   shadow  GET /warehouse/tables/{tableId}: 4 calls, in no manifest, answered anyway');
     expect(out).toMatch(/   zombie  GET \/warehouse\/export \(legacy-warehouse\.exportAll\): deprecated, sunset on 2027-03-31, still serving/);
@@ -257,10 +261,13 @@ describe('warden demo (npm start)', () => {
     const key = /export SUPPORT_KEY=(\S+)/.exec(out)![1]!;
     const token = /export ANALYST_TOKEN=(\S+)/.exec(out)![1]!;
     const adminToken = /ADMIN_TOKEN=(wda_\S+)/.exec(out)![1]!;
+    const itopsKey = /export ITOPS_KEY=(\S+)/.exec(out)![1]!;
     const records = (await readFile(path.join(data, 'demo', 'audit.jsonl'), 'utf8')).trimEnd().split('\n');
-    expect(records).toHaveLength(24);
+    expect(records).toHaveLength(recordCount);
+    expect(recordCount).toBeGreaterThan(24 + 20);
     for (const record of records) {
       expect(record).not.toContain(key);
+      expect(record).not.toContain(itopsKey);
       expect(record).not.toContain(token.split('.')[2]);
       expect(record).not.toContain(adminToken);
     }
@@ -272,7 +279,7 @@ describe('warden demo (npm start)', () => {
 });
 
 describe('--help', () => {
-  it.each([[[]], [['check']], [['decide']], [['apply']], [['history']], [['start']], [['demo']], [['discover']], [['discover', 'import']], [['discover', 'scan']], [['discover', 'adopt']]])('warden %j --help exits 0 with usage', (command: string[]) => {
+  it.each([[[]], [['check']], [['decide']], [['apply']], [['history']], [['start']], [['demo']], [['discover']], [['discover', 'import']], [['discover', 'scan']], [['discover', 'adopt']], [['detect']], [['detect', 'replay']], [['incidents']], [['incidents', 'timeline']]])('warden %j --help exits 0 with usage', (command: string[]) => {
     const run = warden(...command, '--help');
     expect(run.status, shown(run)).toBe(0);
     expect(run.stdout).toContain(`Usage: warden${command.length > 0 ? ` ${command[0]}` : ''}`);

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DetectionEngine } from '../../src/controlplane/detection/detection-engine.js';
+import { ordinaryHistory, storeBaselinesOf } from '../../src/cli/commands/demo-history.js';
 import type { Store } from '../../src/controlplane/store/store.js';
-import type { AuditEvent } from '../../src/model/audit-event.js';
 import { activeAgent, startGovernanceHarness, startWebhookReceiver, type GovernanceHarness, type WebhookReceiver } from '../support/governance-harness.js';
 
 const AGENT = 'ticket-helper';
-const MINUTE = 60_000;
-const BASELINE_DAYS = 14;
 
 const PLAYBOOK = `apiVersion: warden.dev/v1
 kind: Playbook
@@ -21,43 +18,22 @@ spec:
 `;
 
 /**
- * Two weeks of ordinary work of the agent, round the clock (so the hour of day the test runs at
- * is never "off hours"): a customer read every 20–40 s from the gateway's own address. The
- * baseline the live engine starts from is learned from it, as a restarted Warden loads the
+ * Two weeks of the agent's ordinary work — a customer read every 20–40 s, round the clock — from
+ * which the live engine's starting baseline is learned, as a restarted Warden loads the
  * baselines it persisted.
  */
-function ordinaryWeeks(endMs: number): AuditEvent[] {
-  const events: AuditEvent[] = [];
-  let seed = 7;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
-  for (let time = endMs - BASELINE_DAYS * 86_400_000; time < endMs; time += 20_000 + Math.floor(random() * 20_000)) {
-    const customer = `c-${1000 + Math.floor(random() * 9000)}`;
-    events.push({
-      v: 1,
-      id: `evt_${events.length}`,
-      time: new Date(time).toISOString(),
-      requestId: `req_${events.length}`,
-      traceId: undefined,
-      node: 'baseline',
-      agent: { id: AGENT, name: AGENT, roles: ['support-reader', 'support-writer'], owner: 'alice@example.com' },
-      credential: { id: 'key_baseline', kind: 'apiKey' },
-      src: { ip: '127.0.0.1', country: undefined },
-      http: { method: 'GET', rawPath: `/crm/customers/${customer}`, canonicalPath: `/crm/customers/${customer}`, queryParams: [], status: 200, bytesIn: 0, bytesOut: 400, durationMs: 3, upstreamMs: 2 },
-      api: { name: 'crm', operation: 'getCustomer', template: '/crm/customers/{customerId}', sensitivity: 'confidential', dataClasses: ['pii'] },
-      decision: { outcome: 'allow', reason: 'GRANTED', rule: 'support-reader/grants/crm-read', policyVersion: 'sha256:baseline', monitored: false },
-      limits: undefined,
-      data: { records: 1, maskedFields: [] },
-      context: undefined,
-    });
-  }
-  return events;
-}
-
 async function seedBaselines(store: Store): Promise<void> {
-  const engine = new DetectionEngine({ learningDays: 7 });
-  for (const event of ordinaryWeeks(Date.now() - 10 * MINUTE)) engine.observe(event);
-  const updatedAt = new Date();
-  await store.detection.saveBaselines(engine.exportBaselines().map((record) => ({ ...record, updatedAt })));
+  const history = ordinaryHistory({
+    agent: { id: AGENT, name: AGENT, roles: ['support-reader', 'support-writer'], owner: 'alice@example.com' },
+    credential: 'key_history',
+    api: { name: 'crm', operation: 'getCustomer', template: '/crm/customers/{customerId}', sensitivity: 'confidential', dataClasses: ['pii'] },
+    path: (n) => `/crm/customers/c-${1000 + ((n * 7919) % 9000)}`,
+    records: 1,
+    days: 14,
+    gapMs: [20_000, 40_000],
+    endMs: Date.now() - 10 * 60_000,
+  });
+  await storeBaselinesOf(store, history, 7);
 }
 
 describe('live detection on real sockets', () => {

@@ -15,6 +15,7 @@ import { registeredClients } from '../../controlplane/discovery/registered-clien
 import { policyInForce } from '../../controlplane/manifests/policy-in-force.js';
 import { issueApiKey } from '../../controlplane/credentials/issue-api-key.js';
 import { dataOption } from '../data-option.js';
+import { ordinaryHistory, storeBaselinesOf, type OrdinaryWork } from './demo-history.js';
 import { startGatewayRuntime, type GatewayRuntime } from '../gateway-runtime.js';
 import { counted, printLines, UsageError } from '../output.js';
 import { packageRoot } from '../package-root.js';
@@ -30,6 +31,18 @@ const UPSTREAM_SECRETS: readonly { api: DemoApi; env: string; header: string; sc
   { api: 'finance', env: 'FINANCE_API_TOKEN', header: 'authorization', scheme: 'Bearer ' },
   { api: 'payments', env: 'PAYMENTS_API_TOKEN', header: 'authorization', scheme: 'Bearer ' },
 ];
+
+/** The IT agent's ordinary work: a look at the compute fleet every one to three minutes, round the clock. */
+const ITOPS_POLLING = (endMs: number): OrdinaryWork => ({
+  agent: { id: 'itops-agent', name: 'itops-agent', roles: ['it-operations'], owner: 'jonas.berg@example.com' },
+  credential: 'key_itopsagent01',
+  api: { name: 'it-ops', operation: 'listInstances', template: '/itops/compute/instances', sensitivity: 'internal', dataClasses: [] },
+  path: () => '/itops/compute/instances',
+  records: 3,
+  days: 14,
+  gapMs: [60_000, 180_000],
+  endMs,
+});
 
 interface Call {
   readonly status: number;
@@ -86,6 +99,8 @@ export function registerDemo(program: Command): void {
           env,
           async prepare(store) {
             for (const id of ['key_supportbot01', 'key_itopsagent01', 'key_supervisor01']) keys[id] = (await issueApiKey(store, id)).key;
+            // Two weeks of the IT agent's ordinary polling, so detection knows its normal pace.
+            await storeBaselinesOf(store, ordinaryHistory(ITOPS_POLLING(Date.now() - 10 * 60_000)), config.detection.learningDays);
           },
         });
       } catch (error) {
@@ -126,13 +141,14 @@ export function registerDemo(program: Command): void {
           'Each agent holds only its own Warden credential. Upstream secrets live in the gateway.',
           '',
         ]);
-        await walkthrough(gateway, admin, runtime, { supportKey: keys.key_supportbot01!, context, analystToken, adminToken: officer.token });
+        await walkthrough(gateway, admin, runtime, { supportKey: keys.key_supportbot01!, itopsKey: keys.key_itopsagent01!, context, analystToken, adminToken: officer.token });
         printLines([
           'Try it yourself (keys are shown once; the store keeps only their SHA-256 digests):',
           `  export GW=${gateway}`,
           `  export SUPPORT_KEY=${keys.key_supportbot01}`,
           `  export CONTEXT=${context}`,
           `  export ANALYST_TOKEN=${analystToken}`,
+          `  export ITOPS_KEY=${keys.key_itopsagent01}`,
           `  export ADMIN=${admin} ADMIN_TOKEN=${officer.token}   # a security officer's admin token`,
           `  curl -s $GW/crm/customers/C-1001 -H "Authorization: Bearer $SUPPORT_KEY" -H "Warden-Context: $CONTEXT"`,
           `  curl -s $GW/crm/customers/C-1001/orders -H "Authorization: Bearer $SUPPORT_KEY" -H "Warden-Context: $CONTEXT"`,
@@ -164,7 +180,7 @@ export function registerDemo(program: Command): void {
 }
 
 /** The guided tour: real calls through the real gateway, each showing one thing Warden does. */
-async function walkthrough(gateway: string, admin: string, runtime: GatewayRuntime, secrets: { supportKey: string; context: string; analystToken: string; adminToken: string }): Promise<void> {
+async function walkthrough(gateway: string, admin: string, runtime: GatewayRuntime, secrets: { supportKey: string; itopsKey: string; context: string; analystToken: string; adminToken: string }): Promise<void> {
   const support = { authorization: `Bearer ${secrets.supportKey}`, 'warden-context': secrets.context };
   const analyst = { authorization: `Bearer ${secrets.analystToken}` };
   const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
@@ -264,6 +280,27 @@ async function walkthrough(gateway: string, admin: string, runtime: GatewayRunti
     `${String(parse(limited.body).code)}, Retry-After ${String(limited.headers['retry-after'])} s (the six answered ${refunds.map((refund) => refund.status).join(' ')})`,
     `RateLimit-Policy: ${String(limited.headers['ratelimit-policy'])}`,
   ]);
+
+  // The IT agent's key in the wrong hands: reads at machine speed, every one within the grant's
+  // 100/s rate limit, but far above the agent's learned pace of a poll every minute or two.
+  const itops = { authorization: `Bearer ${secrets.itopsKey}` };
+  const burst: Call[] = [];
+  do burst.push(await viaGateway('GET', '/itops/compute/instances', itops));
+  while (burst.length < 60 && burst.at(-1)!.status === 200);
+  await runtime.detection?.settled();
+  const incidents = parse((await request(admin, 'GET', '/incidents?agent=itops-agent', officer)).body).incidents as { id: string; status: string; detectors: string[]; severity: string; actions: { action: string; detail: string }[] }[] | undefined;
+  const incident = incidents?.[0];
+  const throttled = burst.at(-1)!;
+  show('The IT agent\'s key, stolen, reads at machine speed — under its rate limit, far above its learned pace: detected, and the default playbook throttles it', 'for i in $(seq 60); do curl $GW/itops/compute/instances -H "Authorization: Bearer $ITOPS_KEY"; done', throttled, [
+    `${throttled.status === 200 ? 'never refused' : problemLines(throttled)[0]} (after ${burst.length - 1} calls that passed)`,
+    incident === undefined ? 'no incident was opened' : `incident ${incident.id} (${incident.status}): ${incident.detectors.join(', ')}, ${incident.severity}; ${incident.actions.filter((action) => action.action !== 'hold').map((action) => `${action.action}: ${action.detail}`).join('; ')}; its records are on legal hold`,
+    'the agent is told it is limited, never what fired; see it all: warden incidents show|timeline ' + (incident?.id ?? 'ID'),
+  ]);
+  if (incident !== undefined) {
+    call = await request(admin, 'POST', `/incidents/${incident.id}/status`, officer, { status: 'false_positive', reason: 'demo: the burst was the tour' });
+    const after = await viaGateway('GET', '/itops/compute/instances', itops);
+    show('The officer marks it a false positive: the throttle lifts at once', `curl -X POST $ADMIN/incidents/${incident.id}/status … -d '{"status":"false_positive","reason":"…"}'`, call, [`${String((parse(call.body).incident as Record<string, unknown> | undefined)?.status)}; the next read → ${after.status}`]);
+  }
 
   const events = await waitForAudit(runtime, before, gatewayCalls);
   const last = events[events.length - 1];
