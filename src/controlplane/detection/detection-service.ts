@@ -6,7 +6,7 @@ import type { Governance } from '../governance/governance.js';
 import { putInForce } from '../governance/governance-context.js';
 import { catalogFromSnapshot } from './detection-catalog.js';
 import type { DetectionEngine } from './detection-engine.js';
-import type { Alert, Incident, PlannedAction } from './detection-types.js';
+import type { Alert, ContainmentRecord, Incident, PlannedAction } from './detection-types.js';
 import { planResponse } from './playbook.js';
 
 export interface DetectionServiceOptions {
@@ -23,7 +23,14 @@ export interface DetectionStatus {
   readonly alerts: number;
   /** Records waiting to be looked at: the detection lag. */
   readonly queued: number;
+  /** Records not looked at because the queue was full (they are in the audit log all the same). */
+  readonly skipped: number;
 }
+
+/** The most records waiting for detection; beyond it they are skipped (and counted), never held in memory without bound. */
+const MAX_QUEUED = 200_000;
+/** Records looked at per turn of the event loop, so a backlog never blocks the gateway's requests for long. */
+const BATCH = 2_000;
 
 /**
  * Live detection (issue 8): the control plane's consumer of the AuditEvent stream. Records are
@@ -37,6 +44,8 @@ export class DetectionService {
   readonly #governance: Governance;
   readonly #options: DetectionServiceOptions;
   #queue: AuditEvent[] = [];
+  /** The next record of `#queue` to look at. */
+  #head = 0;
   #scheduled = false;
   #responding: Promise<void> = Promise.resolve();
   /** Per agent, the operations (`api.operation`) the last snapshot let it call. */
@@ -44,6 +53,8 @@ export class DetectionService {
   #saveTimer: NodeJS.Timeout | undefined;
   #observed = 0;
   #alerts = 0;
+  #skipped = 0;
+  #warnedSkipAt = 0;
   #closed = false;
 
   private constructor(options: DetectionServiceOptions) {
@@ -67,10 +78,17 @@ export class DetectionService {
   /** Takes one audit record; cheap enough for the request thread (a push). */
   observe(event: AuditEvent): void {
     if (this.#closed) return;
+    if (this.#queue.length - this.#head >= MAX_QUEUED) {
+      this.#skipped++;
+      const now = Date.now();
+      if (now - this.#warnedSkipAt >= 60_000) {
+        this.#warnedSkipAt = now;
+        this.#options.onError(new Error(`detection: ${MAX_QUEUED} records are waiting to be looked at; ${this.#skipped} skipped so far (they are in the audit log; replay it with warden detect replay)`));
+      }
+      return;
+    }
     this.#queue.push(event);
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => this.#drain());
+    this.#schedule();
   }
 
   /**
@@ -101,12 +119,12 @@ export class DetectionService {
   }
 
   status(): DetectionStatus {
-    return { observed: this.#observed, alerts: this.#alerts, queued: this.#queue.length };
+    return { observed: this.#observed, alerts: this.#alerts, queued: this.#queue.length - this.#head, skipped: this.#skipped };
   }
 
   /** Resolves once every record handed over so far was looked at and every response taken. */
   async settled(): Promise<void> {
-    while (this.#scheduled || this.#queue.length > 0) {
+    while (this.#scheduled || this.#queue.length > this.#head) {
       await new Promise((resolve) => setImmediate(resolve));
     }
     await this.#responding;
@@ -125,11 +143,17 @@ export class DetectionService {
     await this.saveBaselines();
   }
 
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#drain());
+  }
+
   #drain(): void {
     this.#scheduled = false;
-    const batch = this.#queue;
-    this.#queue = [];
-    for (const event of batch) {
+    const end = Math.min(this.#queue.length, this.#head + BATCH);
+    for (; this.#head < end; this.#head++) {
+      const event = this.#queue[this.#head]!;
       this.#observed++;
       let alerts: Alert[];
       try {
@@ -144,6 +168,9 @@ export class DetectionService {
         this.#responding = this.#responding.then(() => this.#respond(alert)).catch((error: Error) => this.#options.onError(new Error(`detection: the response to ${alert.detector} on ${alert.agent} failed: ${error.message}`)));
       }
     }
+    if (this.#head < this.#queue.length) return this.#schedule();
+    this.#queue = [];
+    this.#head = 0;
   }
 
   async #respond(alert: Alert): Promise<void> {
@@ -169,7 +196,7 @@ export class DetectionService {
         case 'require-step-up': {
           const now = context.now();
           const until = new Date(now.getTime() + action.forMs);
-          await context.store.detection.putContainment({
+          const containment: ContainmentRecord = {
             id: `cnt_${randomBytes(8).toString('hex')}`,
             agent: alert.agent,
             kind: action.action === 'throttle' ? 'throttle' : 'step-up',
@@ -178,7 +205,9 @@ export class DetectionService {
             until: until.toISOString(),
             incident: incident.id,
             by: actor.subject,
-          });
+          };
+          await context.store.detection.putContainment(containment);
+          await context.log.changed(actor, 'containment.place', `agent/${alert.agent}`, { after: containment, detail: reason });
           await putInForce(context);
           const what = action.action === 'throttle' ? `calls limited to ${action.rate}` : 'every call needs a human approval';
           return await record(`${what} until ${until.toISOString()}`, true, true);
