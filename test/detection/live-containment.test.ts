@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ordinaryHistory, storeBaselinesOf } from '../../src/cli/commands/demo-history.js';
-import type { Store } from '../../src/controlplane/store/store.js';
+import { customerReaderBaselines } from '../support/learned-baselines.js';
 import { activeAgent, startGovernanceHarness, startWebhookReceiver, type GovernanceHarness, type WebhookReceiver } from '../support/governance-harness.js';
 
 const AGENT = 'ticket-helper';
@@ -17,25 +16,6 @@ spec:
         - { action: alert }
 `;
 
-/**
- * Two weeks of the agent's ordinary work — a customer read every 20–40 s, round the clock — from
- * which the live engine's starting baseline is learned, as a restarted Warden loads the
- * baselines it persisted.
- */
-async function seedBaselines(store: Store): Promise<void> {
-  const history = ordinaryHistory({
-    agent: { id: AGENT, name: AGENT, roles: ['support-reader', 'support-writer'], owner: 'alice@example.com' },
-    credential: 'key_history',
-    api: { name: 'crm', operation: 'getCustomer', template: '/crm/customers/{customerId}', sensitivity: 'confidential', dataClasses: ['pii'] },
-    path: (n) => `/crm/customers/c-${1000 + ((n * 7919) % 9000)}`,
-    records: 1,
-    days: 14,
-    gapMs: [20_000, 40_000],
-    endMs: Date.now() - 10 * 60_000,
-  });
-  await storeBaselinesOf(store, history, 7);
-}
-
 describe('live detection on real sockets', () => {
   let h: GovernanceHarness;
   let hooks: WebhookReceiver;
@@ -43,7 +23,7 @@ describe('live detection on real sockets', () => {
 
   beforeAll(async () => {
     hooks = await startWebhookReceiver();
-    h = await startGovernanceHarness({ manifests: { 'playbooks.yaml': PLAYBOOK }, prepare: seedBaselines, config: { notify: { webhook: { url: hooks.url } } } });
+    h = await startGovernanceHarness({ manifests: { 'playbooks.yaml': PLAYBOOK }, prepare: customerReaderBaselines(AGENT, ['support-reader', 'support-writer']), config: { notify: { webhook: { url: hooks.url } } } });
     ({ key } = await activeAgent(h, AGENT, { template: 'support-bot' }));
   }, 60_000);
 

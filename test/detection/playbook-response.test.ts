@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ordinaryHistory, storeBaselinesOf } from '../../src/cli/commands/demo-history.js';
-import type { Store } from '../../src/controlplane/store/store.js';
+import { customerReaderBaselines } from '../support/learned-baselines.js';
 import { activeAgent, because, startGovernanceHarness, type GovernanceHarness, type Json } from '../support/governance-harness.js';
 
 /**
@@ -23,28 +22,13 @@ spec:
         - { action: revoke-credentials }
 `;
 
-/** Two weeks of the agent reading one customer at a time, every 20–40 s: searching and exporting are not in it. */
-async function seedBaselines(store: Store): Promise<void> {
-  const history = ordinaryHistory({
-    agent: { id: AGENT, name: AGENT, roles: ['support-reader'], owner: 'alice@example.com' },
-    credential: 'key_history',
-    api: { name: 'crm', operation: 'getCustomer', template: '/crm/customers/{customerId}', sensitivity: 'confidential', dataClasses: ['pii'] },
-    path: (n) => `/crm/customers/c-${1000 + ((n * 7919) % 9000)}`,
-    records: 1,
-    days: 14,
-    gapMs: [20_000, 40_000],
-    endMs: Date.now() - 10 * 60_000,
-  });
-  await storeBaselinesOf(store, history, 7);
-}
-
 describe('playbook responses to live alerts', () => {
   let h: GovernanceHarness;
   let key: string;
   let keyId: string;
 
   beforeAll(async () => {
-    h = await startGovernanceHarness({ manifests: { 'playbooks.yaml': PLAYBOOK }, prepare: seedBaselines });
+    h = await startGovernanceHarness({ manifests: { 'playbooks.yaml': PLAYBOOK }, prepare: customerReaderBaselines(AGENT, ['support-reader']) });
     ({ key, keyId } = await activeAgent(h, AGENT, { roles: ['support-reader'] }));
     // As after any restart: the agent and its grants are in the first policy detection sees.
     await h.restart();
