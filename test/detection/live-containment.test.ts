@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerReaderBaselines } from '../support/learned-baselines.js';
-import { activeAgent, startGovernanceHarness, startWebhookReceiver, type GovernanceHarness, type WebhookReceiver } from '../support/governance-harness.js';
+import { activeAgent, sleep, startGovernanceHarness, startWebhookReceiver, type GovernanceHarness, type WebhookReceiver } from '../support/governance-harness.js';
 
 const AGENT = 'ticket-helper';
 
@@ -37,6 +37,8 @@ describe('live detection on real sockets', () => {
     for (let index = 0; index < 3; index++) expect((await h.agentCall(key, `/crm/customers/c-${2000 + index}`)).status).toBe(200);
     await h.runtime.detection!.settled();
     expect((await h.as('sam').get('/incidents')).body.incidents).toEqual([]);
+    // Out of the burst detector's 10-second window, so its first anomalous call is the attack's first.
+    await sleep(10_500);
 
     // The attack: ten at a time, as fast as the gateway answers, until it stops answering 200.
     const started = Date.now();
@@ -64,6 +66,7 @@ describe('live detection on real sockets', () => {
     const containedMs = Date.parse(incident.containedAt) - Date.parse(incident.firstEventAt);
     const detectedMs = Date.parse(incident.detectedAt) - Date.parse(incident.firstEventAt);
     console.log(`live containment: first anomalous call → detected ${detectedMs} ms, → suspended ${containedMs} ms; first refusal after ${denied!.at - started} ms and ${sent} calls`);
+    expect(Date.parse(incident.firstEventAt)).toBeGreaterThanOrEqual(started - 5);
     expect(containedMs).toBeGreaterThanOrEqual(0);
     expect(containedMs).toBeLessThanOrEqual(1000);
     expect(denied!.at - started).toBeLessThanOrEqual(1000 + 200);
