@@ -92,7 +92,7 @@ export interface WorkPattern {
   readonly callsPerHour: number;
   /** First and last+1 business hour (UTC). */
   readonly hours?: readonly [number, number];
-  /** Operations called, with their API and template. */
+  /** Operations called, with their API and template (and records per call, if not `records`). */
   readonly ops: readonly Omit<DetectionEventSpec, 'time' | 'agent' | 'roles'>[];
   readonly ip?: string;
   readonly country?: string;
@@ -128,7 +128,7 @@ export function workTraffic(pattern: WorkPattern, start: number, days: number, s
           ip: pattern.ip ?? '10.1.2.3',
           ...(pattern.country !== undefined ? { country: pattern.country } : {}),
           ...(pattern.credential !== undefined ? { credential: pattern.credential } : {}),
-          records: pattern.records ?? 1,
+          records: op.records ?? pattern.records ?? 1,
           context: { customer: `c-${Math.floor(random() * 50)}` },
         });
       }

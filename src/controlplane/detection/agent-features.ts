@@ -63,8 +63,9 @@ export class AgentFeatures {
   dayTainted = false;
   /** When the day's totals first went past the daily peak (the start of a slow exfiltration), or 0. */
   dayAboveAt = 0;
-  /** How far past its alert line the day's volume was when last reported today (0: not reported): one alert a day unless it jumps. */
+  /** How far past its alert line the day's volume was when last reported today (0: not reported), and that alert's severity rank: one alert a day unless it jumps. */
   dayReported = 0;
+  dayReportedRank = -1;
   /** Until when window peaks are not learned, because a finding was raised shortly before. */
   quietUntil = 0;
   previousOp = '';
@@ -124,6 +125,7 @@ export class AgentFeatures {
       this.dayTainted = false;
       this.dayAboveAt = 0;
       this.dayReported = 0;
+      this.dayReportedRank = -1;
     }
     if (facts.hour !== this.hour) {
       this.hour = facts.hour;

@@ -66,7 +66,11 @@ export class DetectionContext {
 
   /** A keyed daily peak (e.g. one API's busiest day) from the reference: the agent's once mature, else the highest of its mature roles. */
   dayPeakOf(select: (baseline: Baseline) => KeyedPeaks, key: string): number {
-    if (this.agentMature) return select(this.agent).get(key);
+    return this.agentMature ? select(this.agent).get(key) : this.roleDayPeakOf(select, key);
+  }
+
+  /** The highest keyed daily peak of the agent's mature roles: the busiest day any of its peers had (0 without a mature role). */
+  roleDayPeakOf(select: (baseline: Baseline) => KeyedPeaks, key: string): number {
     let highest = 0;
     for (const role of this.matureRoles) highest = Math.max(highest, select(role).get(key));
     return highest;

@@ -1,4 +1,5 @@
 import { select, type DetectionContext } from '../detection-context.js';
+import { SEVERITIES, severityRank } from '../detection-types.js';
 import { MAX_EVENT_IDS, bytes, count, ratioScore, type Detector, type Finding } from './detector.js';
 
 /** Floors: below these no volume is "bulk", whatever the baseline. */
@@ -51,9 +52,10 @@ const ONGOING: Finding = Object.freeze({ severity: 'low', score: 0, reasons: [],
  *   sensitive data classes) well past that API's busiest day — a slow exfiltration under the
  *   rate limit, hidden in the day's total by the agent's bulk of other traffic. That line
  *   grows with how busy the agent is today overall (a day of twice the calls may read twice
- *   as much from each API).
+ *   as much from each API), and is never below the busiest day any agent of its role had
+ *   on that API: what its peers routinely read is not singled out.
  * A day's volume is one alert a day: it is raised again only when it doubles its ratio to
- * the line. Severity follows how sensitive the volume is (the window's or day's share from
+ * the line, one severity higher than before (so no cooldown swallows it). Severity follows how sensitive the volume is (the window's or day's share from
  * sensitive APIs), not whichever call tipped it. Thresholds are compared first and
  * sentences built only for the one that tipped.
  */
@@ -98,8 +100,8 @@ export function bulkReadDetector(): Detector {
           observed[API_BYTES_TODAY] = api.bytes;
           peaks[API_RECORDS_TODAY] = ctx.dayPeakOf(select.apiDayRecords, facts.apiName);
           peaks[API_BYTES_TODAY] = ctx.dayPeakOf(select.apiDayBytes, facts.apiName);
-          thresholds[API_RECORDS_TODAY] = Math.max(RECORDS_DAY, API_DAY_FACTOR * busy * peaks[API_RECORDS_TODAY]!);
-          thresholds[API_BYTES_TODAY] = Math.max(BYTES_DAY, API_DAY_FACTOR * busy * peaks[API_BYTES_TODAY]!);
+          thresholds[API_RECORDS_TODAY] = Math.max(RECORDS_DAY, API_DAY_FACTOR * busy * peaks[API_RECORDS_TODAY]!, ctx.roleDayPeakOf(select.apiDayRecords, facts.apiName));
+          thresholds[API_BYTES_TODAY] = Math.max(BYTES_DAY, API_DAY_FACTOR * busy * peaks[API_BYTES_TODAY]!, ctx.roleDayPeakOf(select.apiDayBytes, facts.apiName));
           if (api.aboveAt === 0 && (api.records > peaks[API_RECORDS_TODAY]! || api.bytes > peaks[API_BYTES_TODAY]!)) api.aboveAt = t;
           // A sensitive API granted to the agent recently is still being learned, not compared (asked only past the line: it walks the grants).
           if ((api.records >= thresholds[API_RECORDS_TODAY]! || api.bytes >= thresholds[API_BYTES_TODAY]!) && ctx.grantedApiRecently(facts.apiName)) {
@@ -166,18 +168,25 @@ export function bulkReadDetector(): Detector {
           const classes = facts.dataClasses.length > 0 ? ` holding ${facts.dataClasses.join(', ')} data` : '';
           sentence = `${amount(seen)}${inBytes ? '' : ' records'} returned by ${name} (a ${facts.sensitivity || 'sensitive'} API${classes}) so far today (UTC); ${peak > 0 ? `${who} busiest ${name} day in its baseline returned ${amount(peak)}` : `${who} baseline has no day with data from ${name}`}.`;
           const scaled = busy > 1 ? `, times ${busy.toFixed(1)} because the agent has made ${busy.toFixed(1)}× its busiest day's calls today` : '';
-          detail = `The alert line was ${amount(line)} (${API_DAY_FACTOR}× that day${scaled}, at least ${amount(inBytes ? BYTES_DAY : RECORDS_DAY)}); across all APIs the agent returned ${count(live.dayRecords)} records today against a busiest day of ${count(ctx.peak(select.dayRecords))}, and ${last}.`;
+          const peers = ctx.roleDayPeakOf(which === API_RECORDS_TODAY ? select.apiDayRecords : select.apiDayBytes, name);
+          const peerLine = peers > 0 ? `, and no lower than the busiest ${name} day any agent of its roles (${ctx.agentRoles.join(', ')}) had, ${amount(peers)}` : '';
+          detail = `The alert line was ${amount(line)} (${API_DAY_FACTOR}× that day${scaled}, at least ${amount(inBytes ? BYTES_DAY : RECORDS_DAY)}${peerLine}); across all APIs the agent returned ${count(live.dayRecords)} records today against a busiest day of ${count(ctx.peak(select.dayRecords))}, and ${last}.`;
           first = live.apiToday!.aboveAt || t;
         }
       }
       const reasons = [sentence, detail];
-      if (which >= FIRST_DAY_CHECK) {
-        if (live.dayReported > 0) reasons.push(`Today's volume was reported already at ${live.dayReported.toFixed(1)}× its alert line; it has now reached ${ratio.toFixed(1)}×.`);
-        live.dayReported = ratio;
-      }
       const sensitive = sensitiveShare >= 0.5;
+      let rank = severityRank(ratio >= 10 && sensitive ? 'critical' : ratio >= 3 || sensitive ? 'high' : 'medium');
+      if (which >= FIRST_DAY_CHECK) {
+        if (live.dayReported > 0) {
+          reasons.push(`Today's volume was reported already at ${live.dayReported.toFixed(1)}× its alert line; it has now reached ${ratio.toFixed(1)}×.`);
+          rank = Math.min(SEVERITIES.length - 1, Math.max(rank, live.dayReportedRank + 1));
+        }
+        live.dayReported = ratio;
+        live.dayReportedRank = rank;
+      }
       return {
-        severity: ratio >= 10 && sensitive ? 'critical' : ratio >= 3 || sensitive ? 'high' : 'medium',
+        severity: SEVERITIES[rank]!,
         score: ratioScore(seen, line),
         reasons,
         firstEventTime: first,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DAY, HOUR, MINUTE, MONDAY, SUPPORT_BOT, detectionEvent, feed, workTraffic, type DetectionEventSpec } from '../../../../test/support/detection-events.js';
+import { DAY, HOUR, MINUTE, MONDAY, SUPPORT_BOT, detectionEvent, feed, workTraffic, type DetectionEventSpec, type WorkPattern } from '../../../../test/support/detection-events.js';
 import type { DetectionCatalog } from '../detection-catalog.js';
 import { DetectionEngine } from '../detection-engine.js';
 import type { Alert, DetectorName } from '../detection-types.js';
@@ -60,11 +60,29 @@ describe('scope-probing', () => {
 });
 
 describe('new-sensitive-operation', () => {
+  const create = (time: number) => bot(time, { api: 'compute', op: 'createInstance', template: '/compute/instances', method: 'POST' });
+
   it('fires on a new write operation (an IT agent provisioning compute)', () => {
     const engine = trained();
-    const alerts = engine.observe(detectionEvent(bot(AT, { api: 'compute', op: 'createInstance', template: '/compute/instances', method: 'POST' })));
+    const alerts = engine.observe(detectionEvent(create(AT)));
     expect(only(alerts, 'new-sensitive-operation')).toHaveLength(1);
+    expect(alerts[0]!.severity).toBe('medium');
     expect(alerts[0]!.reasons.join(' ')).toContain('changes data (POST)');
+  });
+
+  it('rises to high when the new write is repeated within minutes', () => {
+    const engine = trained();
+    const alerts = only(feed(engine, Array.from({ length: 8 }, (_, i) => create(AT + i * 45_000))), 'new-sensitive-operation');
+    expect(alerts.map((alert) => alert.severity)).toEqual(['medium', 'high']);
+    expect(alerts[1]!.reasons[0]).toMatch(/^Call 3 of compute\.createInstance by this agent: neither it nor its roles \(support\) called it in their baselines/);
+    expect(alerts[1]!.reasons.at(-1)).toBe(`The 3 calls since ${new Date(AT).toISOString()} came each within 10 minutes of the last: a pattern, not a one-off.`);
+    expect(alerts[1]!.firstEventTime).toBe(new Date(AT).toISOString());
+    expect(alerts[1]!.eventIds).toHaveLength(3);
+  });
+
+  it('keeps the same new write at one medium alert when the calls are far apart', () => {
+    const engine = trained();
+    expect(only(feed(engine, [create(AT), create(AT + 20 * MINUTE), create(AT + 40 * MINUTE)]), 'new-sensitive-operation').map((alert) => alert.severity)).toEqual(['medium']);
   });
 
   it('learns a new internal read operation silently', () => {
@@ -82,13 +100,34 @@ describe('bulk-read', () => {
     expect(alerts[0]!.reasons[0]).toMatch(/^5,000 records returned in the last 5 minutes/);
   });
 
-  it('fires on a day of slow exfiltration under the rate limit', () => {
+  it('fires once on a day of slow exfiltration under the rate limit', () => {
     const engine = trained();
-    const slow = Array.from({ length: 24 * 60 }, (_, i) => bot(AFTER + i * MINUTE, { records: 2 }));
+    // A record a minute, about eight times the agent's busiest day: past the line (its floor) by the afternoon.
+    const slow = Array.from({ length: 24 * 60 }, (_, i) => bot(AFTER + i * MINUTE));
     const alerts = only(feed(engine, slow), 'bulk-read');
-    expect(alerts.length).toBeGreaterThan(0);
-    expect(alerts[0]!.reasons[0]).toContain('so far today');
+    // The day's total stays past its line for hours: one alert, not one an hour.
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.reasons[0]).toMatch(/^[\d,]+ records returned so far today \(UTC\) across all APIs; this agent's busiest day in its baseline had [\d,]+ and a typical day about [\d,]+\.$/);
     expect(Date.parse(alerts[0]!.firstEventTime)).toBeLessThan(Date.parse(alerts[0]!.time));
+  });
+
+  it('raises the day again, a severity higher, only when it doubles past its line', () => {
+    const engine = trained();
+    // A record a minute until noon, then four: past the line early in the afternoon, past twice the line before midnight, not four times.
+    const day = Array.from({ length: 24 * 60 }, (_, i) => bot(AFTER + i * MINUTE, { records: i < 12 * 60 ? 1 : 4 }));
+    const alerts = only(feed(engine, day), 'bulk-read');
+    expect(alerts.map((alert) => alert.severity)).toEqual(['medium', 'high']);
+    expect(alerts[1]!.reasons[2]).toMatch(/^Today's volume was reported already at 1\.0× its alert line; it has now reached 2\.0×\.$/);
+  });
+
+  it("takes the severity from the day's mix, not from the call that tipped it", () => {
+    const engine = trained();
+    // Internal records all day, with a confidential customer lookup every fourth minute.
+    const day = Array.from({ length: 24 * 60 }, (_, i) => (i % 4 === 0 ? bot(AFTER + i * MINUTE, { ...SUPPORT_BOT.ops[0]!, path: `/crm/customers/${(i * 7_919) % 100_000}` }) : bot(AFTER + i * MINUTE)));
+    const alerts = only(feed(engine, day), 'bulk-read');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.severity).toBe('medium');
+    expect(alerts[0]!.reasons[1]).toMatch(/^The alert line was [\d,]+ \(3× the busiest day, at least 1,000\); 25% of today's volume came from confidential, restricted or sensitive-data APIs\.$/);
   });
 
   it('fires on many more customers in an hour than ever', () => {
@@ -102,6 +141,50 @@ describe('bulk-read', () => {
     const engine = trained();
     expect(feed(engine, workTraffic(SUPPORT_BOT, AFTER, 1, 99))).toEqual([]);
   });
+
+  /** An analyst: bulky internal warehouse results all day, and a little customer data from the confidential CRM. */
+  const ANALYST: WorkPattern = {
+    agent: 'analyst',
+    roles: ['analyst'],
+    callsPerHour: 20,
+    ops: [
+      { api: 'warehouse', op: 'getResult', template: '/warehouse/results', records: 2_000 },
+      { api: 'warehouse', op: 'getResult', template: '/warehouse/results', records: 2_000 },
+      { api: 'warehouse', op: 'getResult', template: '/warehouse/results', records: 2_000 },
+      { api: 'crm', op: 'listCustomers', template: '/crm/customers', sensitivity: 'confidential', dataClasses: ['pii'], records: 20 },
+    ],
+    ip: '10.4.5.6',
+    country: 'DE',
+    credential: 'key_analyst',
+  };
+  const bySpecTime = (a: DetectionEventSpec, b: DetectionEventSpec) => Number(a.time) - Number(b.time);
+
+  function analyst(): DetectionEngine {
+    const engine = new DetectionEngine();
+    expect(feed(engine, workTraffic(ANALYST, MONDAY, 14))).toEqual([]);
+    return engine;
+  }
+
+  it('fires on a day of customer records dripped out under the cover of bulkier traffic', () => {
+    const engine = analyst();
+    const start = AFTER + DAY + 8 * HOUR;
+    // A page of 100 customers every 2.5 minutes for 9 hours: 21,600 records, a few per cent of the day's total.
+    const drip = Array.from({ length: 216 }, (_, i): DetectionEventSpec => ({ ...ANALYST.ops[3]!, time: start + i * 150_000, agent: 'analyst', roles: ['analyst'], ip: '10.4.5.6', country: 'DE', credential: 'key_analyst', records: 100 }));
+    const alerts = only(feed(engine, [...workTraffic(ANALYST, AFTER + DAY, 1, 5), ...drip].sort(bySpecTime)), 'bulk-read');
+    expect(alerts.length).toBeGreaterThan(0);
+    expect(alerts[0]!.severity).toBe('high');
+    expect(alerts[0]!.reasons[0]).toMatch(/^[\d,]+ records returned by crm \(a confidential API holding pii data\) so far today \(UTC\); this agent's busiest crm day in its baseline returned [\d,]+\.$/);
+    expect(Date.parse(alerts[0]!.firstEventTime)).toBeGreaterThanOrEqual(start);
+    expect(Date.parse(alerts[0]!.time) - start).toBeLessThan(3 * HOUR);
+    // Only each doubling is raised again.
+    expect(alerts.length).toBeLessThanOrEqual(4);
+  });
+
+  it("stays quiet on an analyst's normal day, and on a busier one", () => {
+    const engine = analyst();
+    expect(feed(engine, workTraffic(ANALYST, AFTER + DAY, 1, 99))).toEqual([]);
+    expect(feed(engine, workTraffic({ ...ANALYST, callsPerHour: 30 }, AFTER + 2 * DAY, 1, 98))).toEqual([]);
+  });
 });
 
 describe('off-hours', () => {
@@ -111,6 +194,18 @@ describe('off-hours', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.reasons[0]).toBe('5 calls between 03:00 and 04:00 UTC on Tuesday.');
     expect(alerts[0]!.firstEventTime).toBe(new Date(AFTER + DAY + 3 * HOUR).toISOString());
+  });
+
+  it("lets a mature agent's own hours decide, though its role has a member in another time zone", () => {
+    const engine = new DetectionEngine();
+    const nights = workTraffic({ ...SUPPORT_BOT, agent: 'night-bot', hours: [0, 8], credential: 'key_night' }, MONDAY, 14, 2);
+    expect(feed(engine, [...workTraffic(SUPPORT_BOT, MONDAY, 14), ...nights].sort((a, b) => Number(a.time) - Number(b.time)))).toEqual([]);
+    const alerts = only(feed(engine, Array.from({ length: 8 }, (_, i) => bot(AFTER + DAY + 3 * HOUR + i * MINUTE))), 'off-hours');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.reasons[1]).toBe('Over its baseline this agent was active in 0 clock hours between 02:00 and 05:00 UTC on any day of the week.');
+    // An agent of the role still learning is compared with the role, which works nights.
+    const newcomer = Array.from({ length: 8 }, (_, i) => bot(AFTER + DAY + 3 * HOUR + i * MINUTE, { agent: 'newcomer', credential: 'key_newcomer' }));
+    expect(only(feed(engine, newcomer), 'off-hours')).toEqual([]);
   });
 
   it('stays quiet when working a little late', () => {

@@ -29,12 +29,12 @@ export function newSensitiveOperationDetector(): Detector {
       const repeated = calls >= REPEATED;
       const score = clampScore(50 + (restricted ? 20 : confidential ? 10 : 0) + (classes.length > 0 ? 10 : 0) + (newClasses.length > 0 ? 10 : 0) + (facts.write ? 10 : 0) + (repeated ? 15 : 0));
       const roles = ctx.agentRoles.join(', ') || 'none';
-      const reasons = [`First call of ${facts.opKey} by this agent: neither it nor its roles (${roles}) called it in their baselines, and it was not granted to the agent in the last ${Math.round(ctx.graceMs / 86_400_000)} days.`];
+      const reasons = [`${calls === 1 ? 'First call' : `Call ${calls}`} of ${facts.opKey} by this agent: neither it nor its roles (${roles}) called it in their baselines, and it was not granted to the agent in the last ${Math.round(ctx.graceMs / 86_400_000)} days.`];
       if (restricted || confidential) reasons.push(`The API ${facts.apiName} is ${facts.sensitivity}.`);
       if (classes.length > 0) reasons.push(newClasses.length > 0 ? `It handles ${classes.join(', ')} data; the agent and its roles never touched ${newClasses.join(', ')} data before.` : `It handles ${classes.join(', ')} data.`);
       if (facts.write) reasons.push(`It changes data (${facts.event.http.method}).`);
       const first = repeated ? ctx.live.novelFirst : facts.timeMs;
-      if (repeated) reasons.push(`This is call ${calls} of it since ${new Date(first).toISOString()}, each within 10 minutes of the last: a pattern, not a one-off.`);
+      if (repeated) reasons.push(`The ${calls} calls since ${new Date(first).toISOString()} came each within 10 minutes of the last: a pattern, not a one-off.`);
       return {
         severity: score >= 95 ? 'critical' : score >= 75 || repeated ? 'high' : 'medium',
         score,
