@@ -249,8 +249,8 @@ describe('warden demo (npm start)', () => {
     expect(out).toMatch(/→ 429 WARDEN_RATE_LIMITED, Retry-After \d+ s \(the six answered 201 201 201 201 201 429\)\n     RateLimit-Policy: "rate";q=5;w=60, "quota-1";q=500;w=86400/);
     expect(out).toMatch(/→ 200 \d+ customer rows from an undocumented read; the four answered 200 200 200 200/);
     // A stolen key at machine speed, under the rate limit: detected against the learned baseline and throttled by the default playbook.
-    expect(out).toMatch(/→ 429 WARDEN_RATE_LIMITED: calls of this agent are limited to 10\/minute for now; retry in \d+ s \(after \d+ calls that passed\)/);
-    expect(out).toMatch(/incident inc_[0-9a-f]{16} \(contained\): burst, (medium|high); alert: burst alert raised[^;]*; throttle: calls limited to 10\/minute until \S+; its records are on legal hold/);
+    expect(out).toMatch(/→ 429 WARDEN_RATE_LIMITED: calls of this agent are limited to 20\/minute for now; retry in \d+ s \(after \d+ calls that passed\)/);
+    expect(out).toMatch(/incident inc_[0-9a-f]{16} \(contained\): burst, (medium|high); alert: burst alert raised[^;]*; throttle: calls limited to 20\/minute until \S+; its records are on legal hold/);
     expect(out).toContain('→ 200 false_positive; the next read → 200');
     const recordCount = Number(/(\d+) new records/.exec(out)![1]);
     // Discovery over the tour's own records: the learned path is a shadow endpoint, the deprecated warehouse a zombie.

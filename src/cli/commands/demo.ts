@@ -286,12 +286,12 @@ async function walkthrough(gateway: string, admin: string, runtime: GatewayRunti
   const itops = { authorization: `Bearer ${secrets.itopsKey}` };
   const burst: Call[] = [];
   do burst.push(await viaGateway('GET', '/itops/compute/instances', itops));
-  while (burst.length < 60 && burst.at(-1)!.status === 200);
+  while (burst.length < 100 && burst.at(-1)!.status === 200);
   await runtime.detection?.settled();
   const incidents = parse((await request(admin, 'GET', '/incidents?agent=itops-agent', officer)).body).incidents as { id: string; status: string; detectors: string[]; severity: string; actions: { action: string; detail: string }[] }[] | undefined;
   const incident = incidents?.[0];
   const throttled = burst.at(-1)!;
-  show('The IT agent\'s key, stolen, reads at machine speed — under its rate limit, far above its learned pace: detected, and the default playbook throttles it', 'for i in $(seq 60); do curl $GW/itops/compute/instances -H "Authorization: Bearer $ITOPS_KEY"; done', throttled, [
+  show('The IT agent\'s key, stolen, reads at machine speed — under its rate limit, far above its learned pace: detected, and the default playbook throttles it', 'for i in $(seq 100); do curl $GW/itops/compute/instances -H "Authorization: Bearer $ITOPS_KEY"; done', throttled, [
     `${throttled.status === 200 ? 'never refused' : problemLines(throttled)[0]} (after ${burst.length - 1} calls that passed)`,
     incident === undefined ? 'no incident was opened' : `incident ${incident.id} (${incident.status}): ${incident.detectors.join(', ')}, ${incident.severity}; ${incident.actions.filter((action) => action.action !== 'hold').map((action) => `${action.action}: ${action.detail}`).join('; ')}; its records are on legal hold`,
     'the agent is told it is limited, never what fired; see it all: warden incidents show|timeline ' + (incident?.id ?? 'ID'),
