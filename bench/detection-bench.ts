@@ -9,15 +9,15 @@
  *    cost per record (it is handed parsed records by the audit writer);
  * 2. replay: `warden detect replay` end to end over the same records as a JSONL file (read,
  *    parse, detect, plan responses);
- * 3. read only: the same file read and parsed without detection — the baseline the replay's
- *    ratio is taken against.
+ * 3. read only: the same file read (the same way) and parsed without detection — the baseline
+ *    the replay's ratio is taken against.
  */
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { replayAuditFile } from '../src/controlplane/detection/audit-replay.js';
 import { DetectionEngine } from '../src/controlplane/detection/detection-engine.js';
+import { openLineFile } from '../src/controlplane/detection/line-batches.js';
 import { detectionCatalog, fleetOfSize } from '../test/scenarios/fleet.js';
 import { generateFleetTraffic } from '../test/scenarios/normal-traffic.js';
 
@@ -61,9 +61,7 @@ try {
   for (let run = 0; run < RUNS; run++) {
     let started = performance.now();
     let read = 0;
-    for await (const line of createInterface({ input: createReadStream(file, { highWaterMark: 64 * 1024 }), crlfDelay: Infinity })) {
-      if (line.length > 0 && JSON.parse(line) !== null) read++;
-    }
+    for await (const batch of (await openLineFile(file)).batches) for (const line of batch) if (line.length > 0 && JSON.parse(line) !== null) read++;
     readRates.push(rate(read, performance.now() - started));
     started = performance.now();
     const summary = await replayAuditFile(file, { baselineDays: 14, catalog: detectionCatalog(), playbooks: [] });

@@ -1,12 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { pipeline, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { AuditEvent } from '../../model/audit-event.js';
 import type { PlaybookManifest } from '../../model/manifests/index.js';
 import type { DetectionCatalog } from './detection-catalog.js';
 import { DetectionEngine } from './detection-engine.js';
+import { openLineFile } from './line-batches.js';
 import type { Alert, PlannedAction } from './detection-types.js';
 import { planResponse } from './playbook.js';
 
@@ -18,7 +14,7 @@ export interface ReplayOptions {
   readonly catalog?: DetectionCatalog;
   readonly playbooks: readonly PlaybookManifest[];
   readonly onAlert?: (alert: ReplayedAlert) => void;
-  /** Called now and then with the bytes read so far (of the file on disk) and its size. */
+  /** Called after each chunk read with the bytes read so far (of the file on disk) and its size. */
   readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
@@ -49,7 +45,6 @@ export interface ReplaySummary {
 }
 
 const MAX_PROBLEMS = 20;
-const PROGRESS_EVERY = 50_000;
 
 /**
  * Runs the detectors over a recorded audit log (AuditEvent v1 JSONL, plain or gzip) with the
@@ -60,7 +55,7 @@ const PROGRESS_EVERY = 50_000;
 export async function replayAuditFile(file: string, options: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now();
   const engine = new DetectionEngine({ learningDays: options.baselineDays, ...(options.grantGraceDays !== undefined ? { grantGraceDays: options.grantGraceDays } : {}), ...(options.catalog ? { catalog: options.catalog } : {}) });
-  const { lines, raw, size } = await openLines(file);
+  const lines = await openLineFile(file);
   const alerts: ReplayedAlert[] = [];
   const byDetector: Record<string, number> = {};
   const bySeverity: Record<string, number> = {};
@@ -71,52 +66,34 @@ export async function replayAuditFile(file: string, options: ReplayOptions): Pro
   let skipped = 0;
   let from: string | undefined;
   let to: string | undefined;
-  for await (const line of lines) {
-    lineNumber++;
-    if (line.trim() === '') continue;
-    const parsed = auditRecord(line);
-    if (typeof parsed === 'string') {
-      skipped++;
-      if (problems.length < MAX_PROBLEMS) problems.push({ line: lineNumber, message: parsed });
-      continue;
+  for await (const batch of lines.batches) {
+    for (const line of batch) {
+      lineNumber++;
+      if (line.trim() === '') continue;
+      const parsed = auditRecord(line);
+      if (typeof parsed === 'string') {
+        skipped++;
+        if (problems.length < MAX_PROBLEMS) problems.push({ line: lineNumber, message: parsed });
+        continue;
+      }
+      records++;
+      from ??= parsed.time;
+      to = parsed.time;
+      if (parsed.agent !== undefined) agents.add(parsed.agent.name);
+      for (const alert of engine.observe(parsed)) {
+        const plan = planResponse(options.playbooks, alert);
+        const replayed: ReplayedAlert = { alert, actions: plan.actions, playbooks: plan.playbooks };
+        alerts.push(replayed);
+        byDetector[alert.detector] = (byDetector[alert.detector] ?? 0) + 1;
+        bySeverity[alert.severity] = (bySeverity[alert.severity] ?? 0) + 1;
+        options.onAlert?.(replayed);
+      }
     }
-    records++;
-    from ??= parsed.time;
-    to = parsed.time;
-    if (parsed.agent !== undefined) agents.add(parsed.agent.name);
-    for (const alert of engine.observe(parsed)) {
-      const plan = planResponse(options.playbooks, alert);
-      const replayed: ReplayedAlert = { alert, actions: plan.actions, playbooks: plan.playbooks };
-      alerts.push(replayed);
-      byDetector[alert.detector] = (byDetector[alert.detector] ?? 0) + 1;
-      bySeverity[alert.severity] = (bySeverity[alert.severity] ?? 0) + 1;
-      options.onAlert?.(replayed);
-    }
-    if (records % PROGRESS_EVERY === 0) options.onProgress?.(raw.bytesRead, size);
+    options.onProgress?.(lines.bytesRead(), lines.size);
   }
-  options.onProgress?.(raw.bytesRead, size);
-  if (records === 0) throw new Error(`${file} holds no Warden audit records${problems[0] ? ` (line ${problems[0].line}: ${problems[0].message})` : ''}; replay reads AuditEvent v1 JSONL, such as audit.jsonl or \`warden audit export --format jsonl\``);
+  if (records === 0) throw new Error(`${file} holds no Warden audit records${problems[0] ? ` (line ${problems[0].line}: ${problems[0].message})` : ''}; replay reads AuditEvent v1 JSONL, such as the gateway's audit.jsonl or what \`warden audit query --format jsonl --limit 0 --out FILE\` writes`);
   const seconds = (performance.now() - started) / 1000;
   return { file, records, skipped, problems, agents: agents.size, from, to, alerts, byDetector, bySeverity, seconds, recordsPerSecond: Math.round(records / Math.max(seconds, 1e-6)) };
-}
-
-/** The file's lines, gunzipped when it starts with the gzip magic bytes. */
-async function openLines(file: string): Promise<{ readonly lines: AsyncIterable<string>; readonly raw: { readonly bytesRead: number }; readonly size: number }> {
-  const handle = await open(file);
-  let gzip: boolean;
-  let size: number;
-  try {
-    size = (await handle.stat()).size;
-    const magic = Buffer.alloc(2);
-    await handle.read(magic, 0, 2, 0);
-    gzip = magic[0] === 0x1f && magic[1] === 0x8b;
-  } finally {
-    await handle.close();
-  }
-  const raw = createReadStream(file, { highWaterMark: 64 * 1024 });
-  // pipeline() destroys both streams on an error, so a corrupt gzip ends the loop with it.
-  const input: Readable = gzip ? pipeline(raw, createGunzip(), () => {}) : raw;
-  return { lines: createInterface({ input, crlfDelay: Infinity }), raw, size };
 }
 
 /** One line as an AuditEvent, or why it is not one. */
