@@ -6,7 +6,6 @@
  */
 
 export const SEVERITY_NAMES = ['low', 'medium', 'high', 'critical'] as const;
-export type SeverityName = (typeof SEVERITY_NAMES)[number];
 
 export const DETECTOR_NAMES = [
   /** Call rate far above the agent's (or its role's) baseline. */
@@ -36,4 +35,3 @@ export type Detector = (typeof DETECTOR_NAMES)[number];
 
 /** What a playbook may do about an alert; none of them grants anything. */
 export const RESPONSE_ACTIONS = ['alert', 'throttle', 'require-step-up', 'suspend', 'quarantine', 'revoke-credentials'] as const;
-export type ResponseAction = (typeof RESPONSE_ACTIONS)[number];

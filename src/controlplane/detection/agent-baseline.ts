@@ -5,7 +5,7 @@ import { KeyedPeaks } from './keyed-peaks.js';
 import { DecayingPeak, Ewma, finite, round } from './robust-stats.js';
 
 /** Entries kept per learned set; the least used go first. */
-export const BASELINE_CAP = 500;
+const BASELINE_CAP = 500;
 /** A baseline with fewer learned records than this is not mature, however old. */
 const MIN_EVENTS = 30;
 /** Per-week decay of the hour-of-week profile: strays from months ago are forgotten. */

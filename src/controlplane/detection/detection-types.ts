@@ -45,7 +45,6 @@ export interface Alert {
 
 /** What a playbook may do. None of them can grant access (fail-safe). */
 export const PLAYBOOK_ACTIONS = RESPONSE_ACTIONS;
-export type PlaybookActionName = (typeof PLAYBOOK_ACTIONS)[number];
 
 export type PlannedAction =
   | { readonly action: 'alert' }

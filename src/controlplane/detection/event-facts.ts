@@ -137,7 +137,7 @@ export class EventFacts {
 const EMPTY: readonly string[] = [];
 
 /** Whether any of `dataClasses` is sensitive (a loop, not `some`: this runs for every record). */
-export function hasSensitiveClass(dataClasses: readonly string[]): boolean {
+function hasSensitiveClass(dataClasses: readonly string[]): boolean {
   for (let i = 0; i < dataClasses.length; i++) {
     const dataClass = dataClasses[i]!;
     // toLowerCase returns the same string when there is nothing to lower: no allocation in the usual case.

@@ -97,7 +97,7 @@ function markerIn(text: string): string | undefined {
 }
 
 /** URL-decodes without ever throwing: malformed escapes are left as they are; `+` reads as a space. */
-export function safeDecode(text: string): string {
+function safeDecode(text: string): string {
   const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text;
   if (!spaced.includes('%')) return spaced;
   try {
