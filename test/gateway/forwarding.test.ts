@@ -864,10 +864,11 @@ describe('streaming', () => {
       expect(JSON.parse(answer.body.toString('utf8'))).toEqual({ length: TOTAL, sha256: hash.digest('hex') });
       // The kernel buffers of two loopback hops hold a few MB; the rest must wait in the client.
       expect(figures.aheadDuringPause, JSON.stringify(figures)).toBeLessThan(KERNEL_BUFFERS);
-      // A coarse guard: these are the live buffers of the whole test process (client, gateway and
-      // upstream); under a loaded machine up to ~13 MB of the in-flight data sits in them rather
-      // than in kernel buffers. A gateway holding the upload would add its 50 MB.
-      expect(figures.arrayBuffersGrowth, JSON.stringify(figures)).toBeLessThan(24 * MiB);
+      // A coarse guard: these are the buffers of the whole test process (client, gateway and
+      // upstream), garbage not yet collected included; under a loaded machine up to ~30 MB of
+      // in-flight and spent chunks sit in them. A gateway holding the upload would add its 50 MB
+      // on top, which stays far above the bound.
+      expect(figures.arrayBuffersGrowth, JSON.stringify(figures)).toBeLessThan(40 * MiB);
       const event = await calls.record(String(answer.headers['x-request-id']));
       expect(event.http).toMatchObject({ status: 200, bytesIn: TOTAL });
     } finally {
