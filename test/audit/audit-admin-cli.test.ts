@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeAgent, startGovernanceHarness, type GovernanceHarness, type Json } from '../support/governance-harness.js';
 
@@ -11,23 +9,6 @@ import { activeAgent, startGovernanceHarness, type GovernanceHarness, type Json 
  * the same data folder while the gateway runs.
  */
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** Runs the built CLI without blocking this process, which serves the gateway and admin API it talks to. */
-async function warden(h: GovernanceHarness, args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string; json: Json }> {
-  const result = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [path.join(ROOT, 'bin/warden.js'), ...args], { encoding: 'utf8', env: { ...process.env, WARDEN_DATA: h.dataDirectory, WARDEN_ADMIN_URL: h.adminUrl, WARDEN_ADMIN_TOKEN: h.rootToken }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-    });
-  });
-  let json: Json;
-  try {
-    json = JSON.parse(result.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, json };
-}
 
 let h: GovernanceHarness;
 let support: { key: string };
@@ -103,14 +84,14 @@ describe('proofs, checkpoints and verify', () => {
     expect(proof.status).toBe(200);
     const proofFile = path.join(h.directory, 'proof.json');
     await writeFile(proofFile, JSON.stringify(proof.body));
-    expect((await warden(h, ['audit', 'check-proof', proofFile, '--public-key', publicKeyFile])).stdout).toContain('valid');
+    expect((await h.cli(['audit', 'check-proof', proofFile, '--public-key', publicKeyFile])).stdout).toContain('valid');
     // A record changed in the proof no longer checks out.
     await writeFile(proofFile, JSON.stringify({ ...proof.body, record: proof.body.record.replace('C-2', 'C-9') }));
-    const forged = await warden(h, ['audit', 'check-proof', proofFile, '--public-key', publicKeyFile, '--json']);
+    const forged = await h.cli(['audit', 'check-proof', proofFile, '--public-key', publicKeyFile, '--json']);
     expect(forged.status).toBe(1);
     expect(forged.json.problems.join(' ')).toContain('does not hash');
 
-    const cliProof = await warden(h, ['audit', 'inclusion', '3', '--json']);
+    const cliProof = await h.cli(['audit', 'inclusion', '3', '--json']);
     expect(cliProof.status).toBe(0);
     expect(cliProof.json).toMatchObject({ seq: 3, treeSize: checkpoints.body.checkpoints.at(-1).treeSize });
 
@@ -120,17 +101,17 @@ describe('proofs, checkpoints and verify', () => {
     const oldSize = checkpoints.body.checkpoints.at(-1).treeSize;
     const consistency = await h.as('audrey').get(`/audit/proofs/consistency?oldSize=${oldSize}`);
     await writeFile(proofFile, JSON.stringify(consistency.body));
-    expect((await warden(h, ['audit', 'check-proof', proofFile, '--public-key', publicKeyFile])).stdout).toContain('valid');
+    expect((await h.cli(['audit', 'check-proof', proofFile, '--public-key', publicKeyFile])).stdout).toContain('valid');
     expect((await h.as('audrey').get('/audit/proofs/inclusion?seq=1&treeSize=999999')).status).toBe(404);
   });
 
   it('verifies through the API and the CLI while the gateway writes', async () => {
     const api = await h.as('audrey').post('/audit/verify', {});
     expect(api.body).toMatchObject({ ok: true, from: 1 });
-    const cli = await warden(h, ['audit', 'verify', '--json']);
+    const cli = await h.cli(['audit', 'verify', '--json']);
     expect(cli.status).toBe(0);
     expect(cli.json).toMatchObject({ ok: true, checked: expect.any(Number) });
-    expect((await warden(h, ['audit', 'verify'])).stdout).toMatch(/signing key in use here .*\nintact: records 1–\d+/);
+    expect((await h.cli(['audit', 'verify'])).stdout).toMatch(/signing key in use here .*\nintact: records 1–\d+/);
   });
 
   it('checks a copy of the log with the auditor\'s key only, and says what to pass when it has none', async () => {
@@ -139,23 +120,23 @@ describe('proofs, checkpoints and verify', () => {
     h.runtime.audit.log.db.prepare('VACUUM INTO ?').run(path.join(copy, 'warden.db'));
     const keyFile = path.join(h.directory, 'auditor.pub.pem');
     await writeFile(keyFile, h.runtime.audit.signer!.publicKeyPem());
-    const without = await warden(h, ['audit', 'verify', '--data', copy]);
+    const without = await h.cli(['audit', 'verify', '--data', copy]);
     expect(without.status).toBe(2);
     expect(without.stderr).toContain('--public-key');
-    const withKey = await warden(h, ['audit', 'verify', '--data', copy, '--public-key', keyFile]);
+    const withKey = await h.cli(['audit', 'verify', '--data', copy, '--public-key', keyFile]);
     expect(withKey.status).toBe(0);
     expect(withKey.stdout).toContain('checked against the 1 key(s) given');
   });
 
   it('answers the auditor\'s question with one command', async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const result = await warden(h, ['audit', 'query', '--data-class', 'pii', '--on', today, '--summary']);
+    const result = await h.cli(['audit', 'query', '--data-class', 'pii', '--on', today, '--summary']);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^support-helper: \d+ calls/);
     expect(result.stdout).toContain('crm.getCustomer');
-    const csv = await warden(h, ['audit', 'query', '--agent', 'support-helper', '--format', 'csv']);
+    const csv = await h.cli(['audit', 'query', '--agent', 'support-helper', '--format', 'csv']);
     expect(csv.stdout.split('\r\n')[0]).toMatch(/^seq,time/);
-    const bad = await warden(h, ['audit', 'query', '--on', 'yesterday']);
+    const bad = await h.cli(['audit', 'query', '--on', 'yesterday']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('2026-03-15');
   });
@@ -164,7 +145,7 @@ describe('proofs, checkpoints and verify', () => {
 describe('legal holds', () => {
   it('are placed and released by security, logged, and refused to others', async () => {
     expect((await h.as('audrey').post('/audit/holds', { agent: 'support-helper', reason: 'case 7' })).status).toBe(403);
-    const placed = await warden(h, ['audit', 'hold', '--agent', 'support-helper', '--reason', 'case 7', '--json']);
+    const placed = await h.cli(['audit', 'hold', '--agent', 'support-helper', '--reason', 'case 7', '--json']);
     expect(placed.status).toBe(0);
     expect(placed.json).toMatchObject({ kind: 'agent', agent: 'support-helper', createdBy: 'admin@localhost' });
     const listed = await h.as('audrey').get('/audit/holds');

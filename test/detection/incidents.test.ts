@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, Incident } from '../../src/controlplane/detection/detection-types.js';
 import { incidentMetrics } from '../../src/controlplane/detection/incident-metrics.js';
@@ -13,7 +10,6 @@ import { activeAgent, because, HOUR, startGovernanceHarness, startWebhookReceive
  * notifications to a real webhook receiver, and the built `warden incidents` commands.
  */
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 let h: GovernanceHarness;
 let receiver: WebhookReceiver;
@@ -315,70 +311,54 @@ describe('incident metrics', () => {
   });
 });
 
-/** Runs the built CLI without blocking this process, which serves the admin API it talks to. */
-async function warden(args: readonly string[], token = h.rootToken): Promise<{ status: number | null; stdout: string; stderr: string; json: Json }> {
-  const result = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [path.join(ROOT, 'bin/warden.js'), ...args], { encoding: 'utf8', env: { ...process.env, WARDEN_DATA: h.dataDirectory, WARDEN_ADMIN_URL: h.adminUrl, WARDEN_ADMIN_TOKEN: token }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-    });
-  });
-  let json: Json;
-  try {
-    json = JSON.parse(result.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { ...result, json };
-}
-
 describe('warden incidents', () => {
   it('lists and shows incidents, as JSON and as text', async () => {
-    const listed = await warden(['incidents', 'list', '--agent', 'crm-reader', '--json']);
+    const listed = await h.cli(['incidents', 'list', '--agent', 'crm-reader', '--json']);
     expect(listed.status).toBe(0);
     const id = listed.json.incidents[0].id as string;
     expect(listed.json.incidents.map((incident: Json) => incident.status)).toEqual(['open']);
-    const all = await warden(['incidents', 'list', '--all', '--json']);
+    const all = await h.cli(['incidents', 'list', '--all', '--json']);
     expect(all.json.incidents).toHaveLength(4);
 
-    const shown = await warden(['incidents', 'show', id, '--json']);
+    const shown = await h.cli(['incidents', 'show', id, '--json']);
     expect(shown.status).toBe(0);
     expect(shown.json.incident.id).toBe(id);
     expect(shown.json.alerts).toHaveLength(3);
 
-    const text = await warden(['incidents', 'show', id]);
+    const text = await h.cli(['incidents', 'show', id]);
     expect(text.stdout).toContain(`${id}  crm-reader  open  high`);
     expect(text.stdout).toContain('- 1 call to crm.exportCustomers, which no role of crm-reader grants');
     expect(text.stdout).toContain('sam@example.com: lift-containment — throttle lifted: owner confirmed the nightly export job');
-    const table = await warden(['incidents', 'list']);
+    const table = await h.cli(['incidents', 'list']);
     expect(table.stdout).toMatch(/^ID\s+AGENT\s+STATUS\s+SEVERITY/);
     expect(table.stdout).toContain(id);
   });
 
   it('prints the timeline and the metrics, and resolves with a reason', async () => {
-    const id = (await warden(['incidents', 'list', '--agent', 'crm-reader', '--json'])).json.incidents[0].id as string;
-    const timeline = await warden(['incidents', 'timeline', id]);
+    const id = (await h.cli(['incidents', 'list', '--agent', 'crm-reader', '--json'])).json.incidents[0].id as string;
+    const timeline = await h.cli(['incidents', 'timeline', id]);
     expect(timeline.status).toBe(0);
     expect(timeline.stdout).toMatch(/GET \/crm\/customers\/C-1 {2}crm\.getCustomer {2}allow {2}200/);
     expect(timeline.stdout).toContain('data classes      pii');
-    const metrics = await warden(['incidents', 'metrics', '--json']);
+    const metrics = await h.cli(['incidents', 'metrics', '--json']);
     expect(metrics.json.total).toBe(4);
 
-    const missingReason = await warden(['incidents', 'resolve', id]);
+    const missingReason = await h.cli(['incidents', 'resolve', id]);
     expect(missingReason.status).toBe(2);
     expect(missingReason.stderr).toContain("required option '--reason <text>'");
-    const resolved = await warden(['incidents', 'resolve', id, '--reason', 'job fixed for good']);
+    const resolved = await h.cli(['incidents', 'resolve', id, '--reason', 'job fixed for good']);
     expect(resolved.status).toBe(0);
     expect(resolved.stdout).toContain(`${id}: resolved`);
   });
 
   it('says what went wrong and what to do next', async () => {
-    const missing = await warden(['incidents', 'show', 'inc_ffffffffffffffff']);
+    const missing = await h.cli(['incidents', 'show', 'inc_ffffffffffffffff']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('WARDEN_ADMIN_NOT_FOUND: no incident has the id inc_ffffffffffffffff; list them with warden incidents list');
-    const owner = await warden(['incidents', 'list'], h.tokens.alice);
+    const owner = await h.cli(['incidents', 'list'], h.tokens.alice);
     expect(owner.status).toBe(1);
     expect(owner.stderr).toContain('WARDEN_ADMIN_FORBIDDEN');
-    const help = await warden(['incidents', 'lift', '--help']);
+    const help = await h.cli(['incidents', 'lift', '--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('warden agents reinstate');
   });

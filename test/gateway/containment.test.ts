@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEvent } from '../../src/model/audit-event.js';
 import { activeAgent, because, sleep, startGovernanceHarness, type GovernanceHarness } from '../support/governance-harness.js';
 
 const HOUR = 3_600_000;
@@ -57,12 +56,6 @@ describe('containment in the gateway', () => {
   const passed = (until: number) => sleep(Math.max(0, until - Date.now()) + 50);
 
   const read = (agent: string, customer = 'C-1') => h.agentCall(keys[agent], `/crm/customers/${customer}`);
-  const recordOf = async (requestId: string): Promise<AuditEvent> => {
-    const events = await h.auditEvents((all) => all.some((event) => event.requestId === requestId));
-    const event = events.find((candidate) => candidate.requestId === requestId);
-    if (event === undefined) throw new Error(`no audit record for ${requestId}`);
-    return event;
-  };
 
   beforeAll(async () => {
     // Detection itself is not under test: the containments are placed by hand.
@@ -88,7 +81,7 @@ describe('containment in the gateway', () => {
 
     for (let i = 0; i < 6; i++) expect((await read('free-bot', `C-${i}`)).status).toBe(200);
 
-    const record = await recordOf(refused.headers.get('x-request-id')!);
+    const record = await h.auditRecord(refused.headers.get('x-request-id')!);
     expect(record.decision).toMatchObject({ outcome: 'deny', reason: 'WARDEN_RATE_LIMITED' });
     expect(record.limits).toMatchObject({ bucket: `containment/${id}`, remaining: 0 });
     // The version the call was decided under says the agent was contained.
@@ -121,7 +114,7 @@ describe('containment in the gateway', () => {
     const sent = await h.agentCall(keys['careful-bot'], '/crm/customers/C-11', { headers: { 'warden-approval': id } });
     expect(sent.status).toBe(200);
     expect(h.production.hits.filter((hit) => hit.url === '/crm/customers/C-11')).toHaveLength(1);
-    expect((await recordOf(sent.headers.get('x-request-id')!)).approval).toEqual({ id, approvedBy: 'sam@example.com' });
+    expect((await h.auditRecord(sent.headers.get('x-request-id')!)).approval).toEqual({ id, approvedBy: 'sam@example.com' });
   });
 
   it('binds the approval of a held write to its body, though no rule inspects that body', async () => {
@@ -140,7 +133,7 @@ describe('containment in the gateway', () => {
   it('records would-deny and lets the call pass on an API in monitor mode', async () => {
     const answer = await h.agentCall(keys['careful-bot'], '/wiki/pages/P-1');
     expect(answer.status).toBe(200);
-    const record = await recordOf(answer.headers.get('x-request-id')!);
+    const record = await h.auditRecord(answer.headers.get('x-request-id')!);
     expect(record.decision).toMatchObject({ outcome: 'would-deny', reason: 'WARDEN_STEP_UP_REQUIRED', monitored: true });
   });
 
@@ -150,6 +143,6 @@ describe('containment in the gateway', () => {
     await passed(until);
     const after = await read('briefly-careful-bot', 'C-20');
     expect(after.status).toBe(200);
-    expect((await recordOf(after.headers.get('x-request-id')!)).approval).toBeUndefined();
+    expect((await h.auditRecord(after.headers.get('x-request-id')!)).approval).toBeUndefined();
   });
 });

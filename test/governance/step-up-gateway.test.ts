@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEvent } from '../../src/model/audit-event.js';
 import { activeAgent, because, sleep, startGovernanceHarness, type GovernanceHarness } from '../support/governance-harness.js';
 
 const PENDING_S = 600;
@@ -28,12 +27,6 @@ describe('step-up approval through the gateway', () => {
   const update = (customer: string, body: unknown, headers: Record<string, string> = {}, as = key) =>
     h.agentCall(as, `/crm/customers/${customer}?notify=true`, { method: 'PATCH', body, headers });
   const upstreamUpdates = (customer: string) => h.production.hits.filter((hit) => hit.method === 'PATCH' && hit.url.startsWith(`/crm/customers/${customer}?`));
-  const recordOf = async (requestId: string): Promise<AuditEvent> => {
-    const events = await h.auditEvents((all) => all.some((event) => event.requestId === requestId));
-    const event = events.find((candidate) => candidate.requestId === requestId);
-    if (event === undefined) throw new Error(`no audit record for ${requestId}`);
-    return event;
-  };
 
   beforeAll(async () => {
     h = await startGovernanceHarness({
@@ -68,7 +61,7 @@ describe('step-up approval through the gateway', () => {
     expect(polled.body).toMatchObject({ id, status: 'pending' });
     // Another agent cannot look at it.
     expect((await h.agentCall(otherKey, `/.warden/approvals/${id}`)).status).toBe(404);
-    const record = await recordOf(held.headers.get('x-request-id')!);
+    const record = await h.auditRecord(held.headers.get('x-request-id')!);
     expect(record.decision).toMatchObject({ outcome: 'deny', reason: 'WARDEN_STEP_UP_PENDING' });
     expect(record.approval).toEqual({ id });
   });
@@ -85,7 +78,7 @@ describe('step-up approval through the gateway', () => {
     expect(sent.body).toMatchObject({ upstream: 'production', method: 'PATCH', url: '/crm/customers/C-200?notify=true' });
     expect(upstreamUpdates('C-200')).toHaveLength(1);
     expect(JSON.parse(upstreamUpdates('C-200')[0]!.body)).toEqual(body);
-    const record = await recordOf(sent.headers.get('x-request-id')!);
+    const record = await h.auditRecord(sent.headers.get('x-request-id')!);
     expect(record.decision.outcome).toBe('allow');
     expect(record.approval).toEqual({ id, approvedBy: 'sam@example.com' });
 
@@ -162,7 +155,7 @@ describe('step-up approval through the gateway', () => {
     const answer = await waiting;
     expect(answer.status).toBe(200);
     expect(upstreamUpdates('C-600')).toHaveLength(1);
-    expect((await recordOf(answer.headers.get('x-request-id')!)).approval).toEqual({ id, approvedBy: 'sam@example.com' });
+    expect((await h.auditRecord(answer.headers.get('x-request-id')!)).approval).toEqual({ id, approvedBy: 'sam@example.com' });
   });
 
   it('puts at most maxPendingPerAgent calls of one agent before people at once, however fast it asks', async () => {

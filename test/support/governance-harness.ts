@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import { startGatewayRuntime, type GatewayRuntime } from '../../src/cli/gateway-runtime.js';
 import { defaultGatewayConfig } from '../../src/controlplane/config/gateway-config-file.js';
@@ -13,6 +15,8 @@ import type { AuditEvent } from '../../src/model/audit-event.js';
 /** Answers are read as loosely typed JSON: the tests assert their shape. */
 export type Json = any;
 
+/** Where bin/warden.js is. */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DAY_MS = 86_400_000;
 export const DAY = DAY_MS;
 export const HOUR = 3_600_000;
@@ -283,6 +287,13 @@ export interface HarnessOptions {
   readonly prepare?: (store: Store) => Promise<void>;
 }
 
+export interface CliRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly json: Json;
+}
+
 export interface GovernanceHarness {
   readonly clock: TestClock;
   readonly runtime: GatewayRuntime;
@@ -304,6 +315,13 @@ export interface GovernanceHarness {
   agentCall(key: string | undefined, pathAndQuery: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<AgentAnswer>;
   /** Every audit record in the SQLite file, oldest first, once `until` holds (or after 5 s). */
   auditEvents(until?: (events: AuditEvent[]) => boolean): Promise<AuditEvent[]>;
+  /** The audit record of one request, once it is stored. */
+  auditRecord(requestId: string): Promise<AuditEvent>;
+  /**
+   * Runs the built `warden` CLI against this harness's admin API and data folder, without
+   * blocking this process (which serves the API it talks to); `json` is stdout parsed, if it is JSON.
+   */
+  cli(args: readonly string[], token?: string): Promise<CliRun>;
   /** The admin action log, newest first, as GET /admin-events gives it. */
   adminEvents(query?: string): Promise<Json[]>;
   /** Rows of a store table, read over a fresh connection. */
@@ -429,6 +447,25 @@ export async function startGovernanceHarness(options: HarnessOptions = {}): Prom
         if (until(events) || Date.now() > deadline) return events;
         await sleep(5);
       }
+    },
+    async auditRecord(requestId) {
+      const events = await harness.auditEvents((all) => all.some((event) => event.requestId === requestId));
+      const event = events.find((candidate) => candidate.requestId === requestId);
+      if (event === undefined) throw new Error(`no audit record for ${requestId}`);
+      return event;
+    },
+    cli(args, token = rootToken) {
+      return new Promise((resolve) => {
+        execFile(process.execPath, [path.join(PACKAGE_ROOT, 'bin/warden.js'), ...args], { encoding: 'utf8', env: { ...process.env, WARDEN_DATA: dataDirectory, WARDEN_ADMIN_URL: adminUrl, WARDEN_ADMIN_TOKEN: token }, timeout: 60_000 }, (error, stdout, stderr) => {
+          let json: Json;
+          try {
+            json = JSON.parse(stdout);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr, json });
+        });
+      });
     },
     async adminEvents(query = '') {
       const answer = await admin(rootToken).get(`/admin-events?limit=1000${query}`);

@@ -3,6 +3,7 @@ import type { ErrorCode } from '../../../model/errors.js';
 import type { AgentContainment, ContainmentThrottle } from '../../../policy/containment.js';
 import type { EvaluationInput } from '../../../policy/evaluation.js';
 import { quotaApplies, quotaCost } from '../../../policy/quota.js';
+import type { CompiledRate } from '../../../policy/rate-limit.js';
 import type { GrantObligations } from '../../../policy/snapshot.js';
 import type { GatewayMetrics } from '../../ops/gateway-metrics.js';
 import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
@@ -127,24 +128,16 @@ function checksOf(ctx: RequestContext, cache: LimitCache, obligations: GrantObli
   const quotas: number[] = [];
   const later: QuotaCheck[] = [];
   const containment = agent.containment;
+  const addRate = (name: string, bucket: string, limit: CompiledRate) => {
+    checks.push({ kind: 'rate', key: cache.key(agent, bucket), emissionMs: limit.emissionMs, burst: limit.burst, failClosed: limit.failClosed });
+    names.push(name);
+    buckets.push(bucket);
+    windows.push(limit.periodMs / 1000);
+    quotas.push(limit.limit);
+  };
   const rate = obligations.rateLimit;
-  if (rate !== undefined) {
-    checks.push({ kind: 'rate', key: cache.key(agent, obligations.bucket), emissionMs: rate.emissionMs, burst: rate.burst, failClosed: rate.failClosed });
-    names.push('rate');
-    buckets.push(obligations.bucket);
-    windows.push(rate.periodMs / 1000);
-    quotas.push(rate.limit);
-  }
-  if (scoped !== undefined) {
-    for (let i = 0; i < scoped.length; i++) {
-      const limit = scoped[i]!;
-      checks.push({ kind: 'rate', key: cache.key(agent, limit.bucket), emissionMs: limit.rate.emissionMs, burst: limit.rate.burst, failClosed: limit.rate.failClosed });
-      names.push(`api-${i + 1}`);
-      buckets.push(limit.bucket);
-      windows.push(limit.rate.periodMs / 1000);
-      quotas.push(limit.rate.limit);
-    }
-  }
+  if (rate !== undefined) addRate('rate', obligations.bucket, rate);
+  if (scoped !== undefined) for (let i = 0; i < scoped.length; i++) addRate(`api-${i + 1}`, scoped[i]!.bucket, scoped[i]!.rate);
   if (obligations.quotas.length > 0) {
     const input: EvaluationInput = { pathParams: ctx.route!.params, query: ctx.target!.query, body: ctx.bodyFields, context: ctx.context, time: ctx.time, region };
     for (let i = 0; i < obligations.quotas.length; i++) {
@@ -164,14 +157,7 @@ function checksOf(ctx: RequestContext, cache: LimitCache, obligations: GrantObli
     }
   }
   const throttles = containment === undefined ? NO_THROTTLES : throttlesInForce(containment, ctx.time);
-  for (let i = 0; i < throttles.length; i++) {
-    const throttle = throttles[i]!;
-    checks.push({ kind: 'rate', key: cache.key(agent, throttle.bucket), emissionMs: throttle.rate.emissionMs, burst: throttle.rate.burst, failClosed: throttle.rate.failClosed });
-    names.push(`agent-${i + 1}`);
-    buckets.push(throttle.bucket);
-    windows.push(throttle.rate.periodMs / 1000);
-    quotas.push(throttle.rate.limit);
-  }
+  for (let i = 0; i < throttles.length; i++) addRate(`agent-${i + 1}`, throttles[i]!.bucket, throttles[i]!.rate);
   const build = () => policyHeader(names, quotas, windows);
   // Every limit of the grant counted: the header is the grant's own, the same for each call.
   const policy = scoped === undefined && throttles.length === 0 && checks.length === (rate === undefined ? 0 : 1) + obligations.quotas.length ? cache.policy(obligations, build) : build();
