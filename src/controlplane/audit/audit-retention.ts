@@ -112,7 +112,8 @@ export function pruneAudit(log: AuditLog, input: { readonly policy: RetentionPol
         report.dropped++;
       }
       note.run(index, lastHash, input.now.toISOString(), pruned, kept, whole ? 1 : 0);
-    })();
+      // Immediate: it reads blocks and then rewrites them, beside the append worker's commits.
+    }).immediate();
   }
   return report;
 }
