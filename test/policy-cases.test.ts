@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/policy/compile.js';
 import { decide, type DecisionRequest } from '../src/policy/decide.js';
+import type { FieldPath } from '../src/policy/data-rules.js';
 import { formatRuleRef, type Decision } from '../src/policy/decision.js';
 import { formatProblem } from '../src/policy/load/problem.js';
 import { loadManifests } from '../src/policy/load/load-manifests.js';
@@ -309,9 +310,17 @@ function mismatches(decision: Decision, expected: CaseExpect): string[] {
   } else if (expected.response !== undefined) {
     const response = decision.obligations?.response;
     if (response === undefined) out.push(`obligations.response: expected ${show(expected.response)}, got none`);
-    else for (const key of RESPONSE_KEYS) if (expected.response[key] !== undefined) check(`obligations.response.${key}`, response[key], expected.response[key]);
+    else {
+      const written = { allow: response.allow?.map(pathText), mask: response.mask.map((rule) => pathText(rule.path)), drop: response.drop.map(pathText) };
+      for (const key of RESPONSE_KEYS) if (expected.response[key] !== undefined) check(`obligations.response.${key}`, written[key], expected.response[key]);
+    }
   }
   return out;
+}
+
+/** A compiled field path as the manifest writes it: `orders[].ssn`. */
+function pathText(path: FieldPath): string {
+  return path.map((step) => (step.each ? `${step.name}[]` : step.name)).join('.');
 }
 
 function summary(decision: Decision): string {

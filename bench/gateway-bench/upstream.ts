@@ -5,9 +5,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpuMeter, serve } from './ipc.js';
-import type { UpstreamReady } from './scenario.js';
+import { CUSTOMER_RECORD, type UpstreamReady } from './scenario.js';
 
-const BODY = Buffer.from(JSON.stringify({ id: '42', name: 'benchmark item', region: 'eu', stock: 17, tags: ['fast', 'small'] }));
+// `--record`: a customer record of about 1 KB with personal data in it, the answer field rules filter.
+const BODY = Buffer.from(JSON.stringify(process.argv.includes('--record') ? CUSTOMER_RECORD : { id: '42', name: 'benchmark item', region: 'eu', stock: 17, tags: ['fast', 'small'] }));
 const HEADERS = { 'content-type': 'application/json', 'content-length': String(BODY.length) };
 
 let served = 0;

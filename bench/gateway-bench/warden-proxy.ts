@@ -3,7 +3,7 @@
  * one route. An agent identified by a Warden API key, a grant whose parameter conditions are
  * checked on every call (a path parameter pattern and a query parameter enum), Warden's
  * upstream credential injected, buffered audit and usage counting on: the all-in-one runtime
- * of `warden start` (gateway and control plane) over an SQLite store in a temp folder. Usage (forked): warden-proxy.js <upstream URL> [--limits] [--sinks]
+ * of `warden start` (gateway and control plane) over an SQLite store in a temp folder. Usage (forked): warden-proxy.js <upstream URL> [--limits] [--sinks] [--field-rules]
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,7 +12,7 @@ import { startGatewayRuntime } from '../../src/cli/gateway-runtime.js';
 import { defaultGatewayConfig } from '../../src/controlplane/config/gateway-config-file.js';
 import { issueApiKey } from '../../src/controlplane/credentials/issue-api-key.js';
 import { cpuMeter, serve } from './ipc.js';
-import type { ProxyReady } from './scenario.js';
+import { FIELD_RULES, type ProxyReady } from './scenario.js';
 
 const KEY_ID = 'key_benchagent01';
 
@@ -70,9 +70,9 @@ spec:
 
 async function main(): Promise<void> {
   const upstream = process.argv[2];
-  if (upstream === undefined) throw new Error('usage: warden-proxy.js <upstream URL> [--limits] [--sinks]');
+  if (upstream === undefined) throw new Error('usage: warden-proxy.js <upstream URL> [--limits] [--sinks] [--field-rules]');
   // --limits: the grant gets a rate limit and a quota no run reaches, so each call pays for both checks.
-  const limits = process.argv.includes('--limits') ? '      rateLimit: 1000000/s\n      quotas: [{ limit: 1000000000, per: hour }]\n' : '';
+  const limits = (process.argv.includes('--limits') ? '      rateLimit: 1000000/s\n      quotas: [{ limit: 1000000000, per: hour }]\n' : '') + (process.argv.includes('--field-rules') ? FIELD_RULES : '');
   const directory = await mkdtemp(path.join(os.tmpdir(), 'warden-gateway-bench-'));
   const manifestDir = path.join(directory, 'manifests');
   await mkdir(manifestDir);

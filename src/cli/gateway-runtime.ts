@@ -15,6 +15,7 @@ import { openAudit } from './open-audit.js';
 import { startAuditJobs } from '../controlplane/audit/audit-jobs.js';
 import type { LoadedGatewayConfig } from '../controlplane/config/gateway-config-file.js';
 import { resolveSecret } from '../controlplane/config/secret-ref.js';
+import { pseudonymKey } from './pseudonym-key.js';
 import { DetectionEngine } from '../controlplane/detection/detection-engine.js';
 import { DetectionService } from '../controlplane/detection/detection-service.js';
 import { Governance } from '../controlplane/governance/governance.js';
@@ -162,6 +163,7 @@ export async function startGatewayRuntime(options: RuntimeOptions): Promise<Gate
       approvals: agentApprovals(governance.approvals),
       credentials,
       adminListener: false,
+      pseudonymKey: await pseudonymKey(config.dataProtection.pseudonymKey, options.dataDirectory, env),
       ...(first !== undefined ? { state: gatewayState(first.snapshot, first.keys) } : {}),
     });
     const live = gateway;

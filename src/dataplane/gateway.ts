@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -52,6 +53,11 @@ export interface GatewayOptions {
    * all-in-one process the admin API owns that port and calls `ops()` for those paths.
    */
   readonly adminListener?: boolean;
+  /**
+   * Key of the pseudonyms the `hash` masking style gives (HMAC-SHA256). Gateways that share it
+   * give one value the same pseudonym; without it a random key lasts as long as this process.
+   */
+  readonly pseudonymKey?: Buffer;
 }
 
 export interface GatewayAddresses {
@@ -94,6 +100,7 @@ export class Gateway {
     this.metrics = new GatewayMetrics({ auditPending: () => options.sink.pending() });
     const globalMonitor = config.gateway.mode === 'monitor';
     const tls = config.gateway.tls;
+    const pseudonymKey = options.pseudonymKey ?? randomBytes(32);
     this.#forward = forwardFilter({
       credentials: options.credentials ?? new UpstreamCredentials(),
       connectMs: config.gateway.timeouts.connectMs,
@@ -114,6 +121,7 @@ export class Gateway {
         region: config.gateway.region,
         maxBodyBytes: config.gateway.limits.maxBodyBytes,
         maxJsonDepth: config.gateway.limits.maxJsonDepth,
+        pseudonymKey,
       }),
       this.#limit,
       guardFilter({
@@ -125,7 +133,7 @@ export class Gateway {
       this.#forward,
     ];
     // Response phases run in reverse filter order.
-    this.#responseFilters = [responseFilter({ maxBytes: config.gateway.limits.maxFilteredResponseBytes })];
+    this.#responseFilters = [responseFilter({ maxBytes: config.gateway.limits.maxFilteredResponseBytes, pseudonymKey })];
 
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
     this.#agentServer = tls

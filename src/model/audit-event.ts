@@ -1,8 +1,9 @@
 /**
  * AuditEvent v1 (DESIGN.md §5): one record per request — allow, deny, would-deny and error
  * alike — aligned with OCSF API Activity (class 6003). It never holds a secret (credentials
- * appear by id and kind only) and never unmasked PII (query values are not recorded; the
- * canonical path holds only the parameters the policy decided on).
+ * appear by id and kind only) and never unmasked PII (query values are not recorded; path
+ * segments and context claims the PII recognizers flag are recorded as `***`; answers and
+ * bodies are not recorded at all, only the names of fields that were masked).
  */
 export interface AuditEvent {
   readonly v: 1;
@@ -22,7 +23,7 @@ export interface AuditEvent {
   readonly decision: AuditDecision;
   /** The tightest rate limit or quota the call counted against, if any. */
   readonly limits: AuditLimits | undefined;
-  readonly data: { readonly records: number | undefined; readonly maskedFields: readonly string[] } | undefined;
+  readonly data: AuditData | undefined;
   /** The verified task-context claims the call was bound to (customer, ticket, purpose, …). */
   readonly context: Readonly<Record<string, string>> | undefined;
   /** The human approval (step-up) the call was held for, or let through with. */
@@ -31,6 +32,20 @@ export interface AuditEvent {
   readonly seq?: number;
   readonly prevHash?: string;
   readonly hash?: string;
+}
+
+/** What data protection did to the call: the answer's records and masked fields, PII found, rows withheld. */
+export interface AuditData {
+  /** Records the answer returned (after rows were withheld). */
+  readonly records: number | undefined;
+  /** Paths of the fields masked in the answer, relative to each record (names, never values). */
+  readonly maskedFields: readonly string[];
+  /** PII classes the recognizers found in the answer, masked or let through (email, payment_card, …). */
+  readonly piiClasses?: readonly string[];
+  /** List records left out because they were not the task's (the grant's rows). */
+  readonly withheld?: number;
+  /** PII found in the request body, and the fields masked before it was forwarded. */
+  readonly request?: { readonly piiClasses: readonly string[]; readonly maskedFields: readonly string[] };
 }
 
 export interface AuditAgent {

@@ -30,6 +30,8 @@ export const DETECTOR_NAMES = [
   'injection',
   /** One credential used from two places (networks or countries) at once. */
   'credential-sharing',
+  /** An answer carried a record of another customer than the task's, and the gateway withheld it. */
+  'cross-customer',
 ] as const;
 export type Detector = (typeof DETECTOR_NAMES)[number];
 

@@ -228,8 +228,28 @@ export const ERROR_CODES = {
   },
   WARDEN_RESPONSE_NOT_FILTERABLE: {
     status: 502,
-    meaning: 'The grant filters response fields, but the upstream answered with something that cannot be filtered (not JSON, compressed, or too large).',
+    meaning: 'The grant filters response fields, but the upstream answered with something that cannot be filtered (not JSON, an unknown encoding, or larger than the gateway filters).',
     next: 'Tell the API owner; the response was withheld rather than passed unfiltered.',
+  },
+  WARDEN_DATA_PURPOSE_NOT_ALLOWED: {
+    status: 403,
+    meaning: 'The call declares no purpose, or one that the agent, the grant or a data policy does not allow for this data.',
+    next: 'Declare an allowed purpose in the `purpose` claim of the Warden-Context token; the detail lists them.',
+  },
+  WARDEN_DATA_REGION_NOT_ALLOWED: {
+    status: 403,
+    meaning: 'A data policy keeps this API\'s data in its region, and the agent is deployed elsewhere.',
+    next: 'Run the task from an agent deployed in a region the detail names.',
+  },
+  WARDEN_DATA_ROW_NOT_BOUND: {
+    status: 403,
+    meaning: 'The answer holds a record of another customer (or other bound resource) than the task\'s context, so it was withheld.',
+    next: 'Ask only for records of the current task; the attempt is recorded for security review.',
+  },
+  WARDEN_DATA_PII_DENIED: {
+    status: 403,
+    meaning: 'The message carries a class of personal data or secret that the grant does not let through.',
+    next: 'Ask for fewer fields, or ask the API owner for a grant that masks this data instead.',
   },
   WARDEN_AUDIT_UNAVAILABLE: {
     status: 503,

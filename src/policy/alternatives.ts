@@ -43,6 +43,8 @@ export function findAlternatives(snapshot: Snapshot, agent: CompiledAgent, targe
     if (candidate.method === method) score += 1;
     const similarity = pathSimilarity(segments, candidate.segments);
     score += 3 * similarity;
+    // Shared words of the summaries: "salaries by department" is near "department budgets".
+    if (targetOperation !== undefined) score += 2 * wordOverlap(targetOperation.words, candidate.words);
     if (score < 1) continue;
     insertBest(best, { operation: candidate, score, sameApi, similarPath: similarity >= 0.5 });
   }
@@ -117,4 +119,44 @@ function isParameter(segment: string): boolean {
 
 function segmentsMatch(a: string, b: string): boolean {
   return a === b || isParameter(a) || isParameter(b);
+}
+
+/** 0..1: the share of the smaller word set found in the other. */
+function wordOverlap(a: readonly string[], b: readonly string[]): number {
+  if (a.length === 0 || b.length === 0) return 0;
+  let shared = 0;
+  for (let i = 0; i < a.length; i++) if (b.includes(a[i]!)) shared++;
+  return shared / Math.min(a.length, b.length);
+}
+
+/**
+ * For a denied operation that holds data: the data the agent can read instead, named by the
+ * catalog's summaries — "no access to salaries (financial, pii); department budgets and
+ * headcount per department are available". Only readable alternatives are data it can have.
+ */
+export function dataHint(target: CompiledOperation, alternatives: readonly Alternative[]): string | undefined {
+  if (target.dataClasses.length === 0) return undefined;
+  const readable = alternatives.filter((alternative) => alternative.effect === 'read').map((alternative) => lowerFirst(alternative.summary ?? `${alternative.api}.${alternative.operation}`));
+  const denied = `no access to ${lowerFirst(target.summary ?? `${target.api.name}.${target.id}`)} (${target.dataClasses.join(', ')})`;
+  if (readable.length === 0) return `${denied}; request access if the task needs it`;
+  const listed = readable.length === 1 ? readable[0]! : `${readable.slice(0, -1).join(', ')} and ${readable.at(-1)!}`;
+  return `${denied}; ${listed} ${readable.length === 1 ? 'is' : 'are'} available`;
+}
+
+function lowerFirst(text: string): string {
+  // Keep acronyms and names as they are: "CRM notes" stays, "Salaries" becomes "salaries".
+  return text.length > 1 && text[1] === text[1]!.toLowerCase() ? text[0]!.toLowerCase() + text.slice(1) : text;
+}
+
+const STOP_WORDS = new Set(['a', 'an', 'and', 'by', 'for', 'from', 'get', 'in', 'list', 'of', 'on', 'one', 'or', 'per', 'the', 'to', 'with', 'all', 'read', 'show']);
+
+/** The content words of an operation's summary and path, lower-cased and singular, for ranking alternatives. */
+export function contentWords(summary: string | undefined, segments: readonly string[]): string[] {
+  const words = new Set<string>();
+  const text = `${summary ?? ''} ${segments.filter((segment) => !isParameter(segment)).join(' ')}`;
+  for (const raw of text.toLowerCase().split(/[^a-z0-9]+/)) {
+    if (raw.length < 3 || STOP_WORDS.has(raw)) continue;
+    words.add(raw.endsWith('ies') ? `${raw.slice(0, -3)}y` : raw.endsWith('s') && !raw.endsWith('ss') ? raw.slice(0, -1) : raw);
+  }
+  return [...words];
 }

@@ -1,7 +1,10 @@
 import { defaultEffect, manifestKey, type AgentManifest, type ApiManifest, type Forbid, type Grant, type ManifestSet, type RoleManifest } from '../model/manifests/index.js';
 import { CompileError } from './compile-error.js';
+import { contentWords } from './alternatives.js';
 import { compileContainments, type Containment } from './containment.js';
 import { contentHash } from './content-hash.js';
+import { dataPoliciesFor } from './data-policy.js';
+import { compileRequestRules, compileResponseRules, parseRowRule } from './data-rules.js';
 import { formatRuleRef, type Decision } from './decision.js';
 import type { Condition } from './evaluation.js';
 import { compileParamConstraint } from './param-constraint.js';
@@ -29,6 +32,7 @@ export { CompileError };
 export function compile(set: ManifestSet, options: { now?: Date; containments?: readonly Containment[] } = {}): Snapshot {
   const now = options.now ?? new Date();
   const apis = sortByName(set.apis);
+  const dataPolicies = sortByName(set.dataPolicies ?? []);
   const roles = sortByName(set.roles);
   const agents = sortByName(set.agents);
   // A containment of an agent the policy no longer has restricts no one.
@@ -40,9 +44,11 @@ export function compile(set: ManifestSet, options: { now?: Date; containments?: 
     apis: apis.map((api) => ({ ...api, spec: { ...api.spec, operations: [...api.spec.operations].sort((a, b) => compareText(a.id, b.id)) } })),
     roles,
     agents,
-    // Templates and playbooks decide no call, but a change to them is a change of policy worth recording.
+    // Templates and playbooks decide no call, but a change to them is a change of policy worth recording;
+    // data policies are listed only when there are some, so versions of policies without any stay as they were.
     ...(set.templates !== undefined && set.templates.length > 0 ? { templates: sortByName(set.templates) } : {}),
     ...(set.playbooks !== undefined && set.playbooks.length > 0 ? { playbooks: sortByName(set.playbooks) } : {}),
+    ...(set.dataPolicies !== undefined && set.dataPolicies.length > 0 ? { dataPolicies: sortByName(set.dataPolicies) } : {}),
     ...(inForce.length > 0 ? { containments: inForce.map(({ id, agent, kind, rate, until }) => ({ id, agent, kind, rate, until })).sort((a, b) => compareText(a.id, b.id)) } : {}),
   });
 
@@ -69,8 +75,11 @@ export function compile(set: ManifestSet, options: { now?: Date; containments?: 
         parameters: Object.freeze(declaration.parameters.map((parameter) => Object.freeze({ ...parameter }))),
         deprecated: declaration.deprecated,
         summary: declaration.summary,
+        words: contentWords(declaration.summary, fullPath.split('/').filter(Boolean)),
         inspectsBody: false,
+        dataPolicies: [],
       };
+      operation.dataPolicies = dataPoliciesFor(dataPolicies, operation, api.spec.dataRegion);
       operations.push(operation);
       own.push(operation);
     }
@@ -80,12 +89,13 @@ export function compile(set: ManifestSet, options: { now?: Date; containments?: 
   const route = buildRouter(operations);
   const roleTables = new Map<string, RoleTable>();
   const constrained = new Map<number, Set<string>>();
-  const approved = new Set<number>();
-  for (const role of roles) roleTables.set(role.metadata.name, compileRole(role, operationsByApi, version, constrained, approved));
+  const readsBody = new Set<number>();
+  for (const role of roles) roleTables.set(role.metadata.name, compileRole(role, operationsByApi, version, constrained, readsBody));
   for (const operation of operations) {
     const pathParams = new Set(operation.segments.flatMap((segment) => [...segment.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!)));
-    // A step-up approval is bound to the body and shows its fields to the approver: it is read.
-    operation.inspectsBody = approved.has(operation.index) || [...(constrained.get(operation.index) ?? [])].some((name) => !pathParams.has(name));
+    // A step-up approval is bound to the body and shows its fields to the approver, and PII
+    // rules look at the body's fields: such bodies are read.
+    operation.inspectsBody = readsBody.has(operation.index) || [...(constrained.get(operation.index) ?? [])].some((name) => !pathParams.has(name));
     Object.freeze(operation);
   }
 
@@ -106,6 +116,8 @@ export function compile(set: ManifestSet, options: { now?: Date; containments?: 
       state: agent.spec.state,
       roles: roleNames,
       regions: agent.spec.regions ? new Set(agent.spec.regions) : null,
+      purposes: agent.spec.purposes ? new Set(agent.spec.purposes) : null,
+      deploymentRegion: agent.spec.deploymentRegion,
       access,
       // Always set, so every compiled agent has one shape on the hot path.
       containment: containments.get(agent.metadata.name),
@@ -165,6 +177,7 @@ function compileApi(api: ApiManifest): CompiledApi {
     criticality: api.spec.criticality,
     basePath: api.spec.basePath,
     dataClasses: Object.freeze([...api.spec.dataClasses]),
+    dataRegion: api.spec.dataRegion,
     mode: api.spec.mode,
     learn: api.spec.discovery === 'learn',
     upstream: new URL(api.spec.upstream.url).origin,
@@ -215,8 +228,8 @@ function roleTableOf(tables: ReadonlyMap<string, RoleTable>, name: string, agent
   return table;
 }
 
-/** `constrained` collects, per operation, the parameter names any rule looks at; `approved`, the operations a step-up grant covers. */
-function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, CompiledOperation[]>, version: string, constrained: Map<number, Set<string>>, approved: Set<number>): RoleTable {
+/** `constrained` collects, per operation, the parameter names any rule looks at; `readsBody`, the operations a step-up grant or PII rules of a request body cover. */
+function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, CompiledOperation[]>, version: string, constrained: Map<number, Set<string>>, readsBody: Set<number>): RoleTable {
   const grants = new Map<number, CompiledGrant[]>();
   const forbids = new Map<number, CompiledForbid[]>();
   const listIn = <T>(map: Map<number, T[]>, index: number): T[] => {
@@ -237,7 +250,7 @@ function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, Co
     const selected = selectAll(grant, operationsByApi, ref);
     const conditions = grantConditions(grant, selected, ref);
     noteParams(grant.params, selected);
-    if (grant.stepUp) for (const operation of selected) approved.add(operation.index);
+    if (grant.stepUp) for (const operation of selected) readsBody.add(operation.index);
     const bucket = formatRuleRef(ref);
     const quotas = (grant.quotas ?? []).map((quota, quotaIndex) => {
       noteParams(quota.where, selected, quota.sum === undefined ? [] : [quota.sum]);
@@ -249,8 +262,10 @@ function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, Co
       rateLimit: grant.rateLimit === undefined ? undefined : rateOf(grant.rateLimit, `${bucket} rateLimit`),
       quotas: Object.freeze(quotas),
       countsRecords: quotas.some((quota) => quota.count === 'records'),
-      response: grant.response,
+      response: compileResponseRules(grant.response, grant.rows),
+      request: compileRequestRules(grant.request),
     });
+    if (grant.request !== undefined) for (const operation of selected) readsBody.add(operation.index);
     for (const operation of selected) {
       const allow: Decision = Object.freeze({
         allowed: true,
@@ -263,6 +278,7 @@ function compileRole(role: RoleManifest, operationsByApi: ReadonlyMap<string, Co
         obligations,
         warnings: Object.freeze(deprecationWarnings(operation)),
         alternatives: Object.freeze([]),
+        hint: undefined,
         policyVersion: version,
       });
       listIn(grants, operation.index).push(Object.freeze({ ref, conditions, allow }));
@@ -313,6 +329,26 @@ function grantConditions(grant: Grant, operations: readonly CompiledOperation[],
     const described = describeTimeWindows(grant.timeWindows);
     conditions.push((input) =>
       inWindow(input.time) ? undefined : { code: 'WARDEN_AUTHZ_OUTSIDE_TIME_WINDOW', condition: 'timeWindow', message: `this grant applies only ${described}`, indeterminate: false },
+    );
+  }
+  if (grant.purposes) {
+    const purposes = new Set(grant.purposes);
+    const listed = grant.purposes.join(', ');
+    conditions.push((input) => {
+      const purpose = input.context?.purpose;
+      if (purpose !== undefined && purposes.has(purpose)) return undefined;
+      const declared = purpose === undefined ? 'the call declares none (the purpose claim of the Warden-Context token)' : `not for ${purpose}`;
+      return { code: 'WARDEN_DATA_PURPOSE_NOT_ALLOWED', condition: 'purpose', message: `this grant serves only ${listed}; ${declared}`, indeterminate: purpose === undefined };
+    });
+  }
+  if (grant.rows) {
+    const row = parseRowRule(grant.rows);
+    if ('error' in row) throw new CompileError(`${formatRuleRef(ref)} rows: ${row.error}`);
+    const claim = row.claim;
+    conditions.push((input) =>
+      input.context?.[claim] !== undefined
+        ? undefined
+        : { code: 'WARDEN_AUTHZ_CONTEXT_MISSING', condition: 'context', message: `this grant returns only records where ${row.text}, and the call carries no ${claim} claim`, indeterminate: true },
     );
   }
   conditions.push(...paramConditions(grant.params, operations, ref));

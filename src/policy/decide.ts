@@ -1,9 +1,10 @@
 import type { ErrorCode } from '../model/errors.js';
-import { findAlternatives } from './alternatives.js';
+import { dataHint, findAlternatives } from './alternatives.js';
+import { dataRefusal } from './data-policy.js';
 import { formatRuleRef, type Alternative, type Decision } from './decision.js';
 import type { ConditionFailure, EvaluationInput } from './evaluation.js';
 import { isCanonicalPath } from './path-template.js';
-import type { CompiledGrant, RouteMatch, Snapshot } from './snapshot.js';
+import type { CompiledAgent, CompiledGrant, CompiledOperation, RouteMatch, Snapshot } from './snapshot.js';
 
 /** What the policy engine needs to know about one call. The agent is already authenticated. */
 export interface DecisionRequest {
@@ -55,6 +56,8 @@ export function decide(snapshot: Snapshot, request: DecisionRequest, routed?: Ro
     const replacement = api.replacement ? `; use ${api.replacement}` : '';
     return deny(snapshot, 'WARDEN_API_RETIRED', `API ${api.name} ${why}${replacement}`, operation.api.name, operation.id, findAlternatives(snapshot, agent, { operation }, time));
   }
+  const refusal = operation.dataPolicies.length === 0 && agent.purposes === null ? undefined : dataRefusal(agent, operation, request.context?.purpose);
+  if (refusal !== undefined) return denyWithAlternatives(snapshot, agent, operation, time, refusal.code, refusal.message);
   // Every role's forbids first: a forbid wins over any grant, and is the more useful answer
   // even where nothing grants the operation.
   const roles = agent.access.roles;
@@ -68,7 +71,7 @@ export function decide(snapshot: Snapshot, request: DecisionRequest, routed?: Ro
       input ??= evaluationInput(request, match, time);
       if (forbidApplies(forbid.conditions, input)) {
         const reason = forbid.reason ? `: ${forbid.reason}` : '';
-        const decision = deny(snapshot, 'WARDEN_AUTHZ_FORBIDDEN', `${api.name}.${operation.id} is forbidden by ${formatRuleRef(forbid.ref)}${reason}`, api.name, operation.id, findAlternatives(snapshot, agent, { operation }, time));
+        const decision = denyWithAlternatives(snapshot, agent, operation, time, 'WARDEN_AUTHZ_FORBIDDEN', `${api.name}.${operation.id} is forbidden by ${formatRuleRef(forbid.ref)}${reason}`);
         decision.matched = forbid.ref;
         return decision;
       }
@@ -96,7 +99,7 @@ export function decide(snapshot: Snapshot, request: DecisionRequest, routed?: Ro
     }
   }
   if (!granted) {
-    return deny(snapshot, 'WARDEN_AUTHZ_NOT_GRANTED', `no role of agent ${agent.name} grants ${api.name}.${operation.id}`, api.name, operation.id, findAlternatives(snapshot, agent, { operation }, time));
+    return denyWithAlternatives(snapshot, agent, operation, time, 'WARDEN_AUTHZ_NOT_GRANTED', `no role of agent ${agent.name} grants ${api.name}.${operation.id}`);
   }
   const decision = deny(snapshot, firstFailure!.code, firstFailure!.message, api.name, operation.id, NO_ALTERNATIVES);
   decision.failed = {
@@ -131,9 +134,15 @@ function forbidApplies(conditions: CompiledGrant['conditions'], input: Evaluatio
   return true;
 }
 
+/** A denial of a known operation, with what the agent may use instead and, for data, what similar data it can have. */
+function denyWithAlternatives(snapshot: Snapshot, agent: CompiledAgent, operation: CompiledOperation, time: number, reason: ErrorCode, message: string): MutableDecision {
+  const alternatives = findAlternatives(snapshot, agent, { operation }, time);
+  return deny(snapshot, reason, message, operation.api.name, operation.id, alternatives, dataHint(operation, alternatives));
+}
+
 type MutableDecision = { -readonly [K in keyof Decision]: Decision[K] };
 
-function deny(snapshot: Snapshot, reason: ErrorCode, message: string, api?: string, operation?: string, alternatives: readonly Alternative[] = NO_ALTERNATIVES): MutableDecision {
+function deny(snapshot: Snapshot, reason: ErrorCode, message: string, api?: string, operation?: string, alternatives: readonly Alternative[] = NO_ALTERNATIVES, hint?: string): MutableDecision {
   return {
     allowed: false,
     reason,
@@ -145,6 +154,7 @@ function deny(snapshot: Snapshot, reason: ErrorCode, message: string, api?: stri
     obligations: undefined,
     warnings: NO_WARNINGS,
     alternatives,
+    hint,
     policyVersion: snapshot.version,
   };
 }

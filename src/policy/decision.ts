@@ -33,6 +33,8 @@ export interface Decision {
   /** Non-blocking notes, e.g. a deprecated API with its sunset date. */
   readonly warnings: readonly string[];
   readonly alternatives: readonly Alternative[];
+  /** For a denied operation that holds data: the accessible data that serves similar needs, as a sentence. */
+  readonly hint: string | undefined;
   readonly policyVersion: string;
 }
 

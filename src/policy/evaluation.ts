@@ -15,7 +15,7 @@ export interface EvaluationInput {
 /** Why a condition did not hold. `indeterminate` means it could not be evaluated (missing, ambiguous or malformed input). */
 export interface ConditionFailure {
   readonly code: ErrorCode;
-  readonly condition: 'param' | 'context' | 'timeWindow' | 'region' | 'expiry';
+  readonly condition: 'param' | 'context' | 'timeWindow' | 'region' | 'expiry' | 'purpose';
   readonly param?: string;
   readonly message: string;
   readonly indeterminate: boolean;

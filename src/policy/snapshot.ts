@@ -1,5 +1,7 @@
-import type { AgentState, ApiMode, CriticalityLevel, HttpMethod, ParameterDeclaration, ResponseRules, Sensitivity } from '../model/manifests/index.js';
+import type { AgentState, ApiMode, CriticalityLevel, HttpMethod, ParameterDeclaration, Sensitivity } from '../model/manifests/index.js';
 import type { AgentContainment } from './containment.js';
+import type { CompiledDataPolicy } from './data-policy.js';
+import type { CompiledPiiRules, CompiledResponseRules } from './data-rules.js';
 import type { Decision } from './decision.js';
 import type { Condition } from './evaluation.js';
 import type { CompiledQuota } from './quota.js';
@@ -27,6 +29,8 @@ export interface CompiledApi {
   readonly criticality: CriticalityLevel;
   readonly basePath: string;
   readonly dataClasses: readonly string[];
+  /** Where the API keeps its data, for residency rules. */
+  readonly dataRegion: string | undefined;
   readonly mode: ApiMode;
   /** `discovery: learn`: undeclared paths under the base path are recorded against this API (and forwarded in monitor mode). */
   readonly learn: boolean;
@@ -83,11 +87,15 @@ export interface CompiledOperation {
   readonly parameters: readonly ParameterDeclaration[];
   readonly deprecated: boolean;
   readonly summary: string | undefined;
+  /** Content words of the summary and path, for ranking alternatives. */
+  readonly words: readonly string[];
   /**
    * Some rule constrains a parameter that is not in the path, so the body must be parsed
    * before deciding (JSON and form bodies). Otherwise the gateway streams the body unread.
    */
   readonly inspectsBody: boolean;
+  /** The data policies covering it (purposes, residency); empty for most. */
+  readonly dataPolicies: readonly CompiledDataPolicy[];
 }
 
 export interface CompiledGrant {
@@ -135,6 +143,10 @@ export interface CompiledAgent {
   readonly state: AgentState;
   readonly roles: readonly string[];
   readonly regions: ReadonlySet<string> | null;
+  /** The purposes it may declare; null: any (or none). */
+  readonly purposes: ReadonlySet<string> | null;
+  /** Where it runs, for residency rules. */
+  readonly deploymentRegion: string | undefined;
   readonly access: AccessTable;
   /** Throttles and step-up placed on the agent by a playbook or a person; absent for nearly every agent. */
   readonly containment?: AgentContainment | undefined;
@@ -153,7 +165,10 @@ export interface GrantObligations {
   readonly quotas: readonly CompiledQuota[];
   /** Some quota counts records, so the answer must be read and counted. */
   readonly countsRecords: boolean;
-  readonly response: ResponseRules | undefined;
+  /** Field rules, PII masking and task-bound rows over the answer. */
+  readonly response: CompiledResponseRules | undefined;
+  /** PII masking over a JSON request body before it is forwarded. */
+  readonly request: CompiledPiiRules | undefined;
 }
 
 /**

@@ -381,6 +381,8 @@ describe('response field rules', () => {
     },
     '/crm/notes/n-1': { type: 'text/plain', body: 'ada@example.com called about 123-45-6789' },
     '/crm/archive/a-1': { type: 'application/json', encoding: 'gzip', body: gzipSync(JSON.stringify(customer)) },
+    '/crm/archive/a-2': { type: 'application/json', encoding: 'zstd', body: gzipSync(JSON.stringify(customer)) },
+    '/crm/archive/a-3': { type: 'application/json', encoding: 'gzip', body: Buffer.concat([gzipSync(JSON.stringify(customer)).subarray(0, 20), Buffer.from('not gzip at all, but with ada@example.com')]) },
     '/crm/broken/b-1': { type: 'application/json', body: '{"email": "ada@example.com", "ssn": "123-45-6789"' },
     '/crm/baskets/b-1': { type: 'application/json', body: JSON.stringify({ id: 'b-1', items: [{ id: 'i-1', ssn: '123-45-6789' }, { id: 'i-2', ssn: '987-65-4321' }] }) },
   };
@@ -497,9 +499,17 @@ describe('response field rules', () => {
     await calls.recordOf(answer);
   });
 
+  it('decodes a gzip-compressed JSON answer, filters it, and sends it on decoded', async () => {
+    const answer = await calls.send('/crm/archive/a-1');
+    expect(answer.headers['content-encoding']).toBeUndefined();
+    expect(json(answer)).toEqual({ ...customer, email: '***', ssn: '***' });
+    expect((await filteredRecord(answer)).data).toMatchObject({ records: 1, maskedFields: ['email', 'ssn'] });
+  });
+
   it.each([
     ['a text/plain answer', '/crm/notes/n-1'],
-    ['a gzip-compressed JSON answer', '/crm/archive/a-1'],
+    ['a JSON answer in an encoding the gateway cannot read', '/crm/archive/a-2'],
+    ['a gzip answer whose compressed bytes are corrupt', '/crm/archive/a-3'],
     ['an answer labelled JSON that does not parse', '/crm/broken/b-1'],
   ])('withholds %s to an operation with rules: 502 WARDEN_RESPONSE_NOT_FILTERABLE', async (_, target) => {
     const { result: answer, uncaught } = await uncaughtDuring(() => calls.send(target));

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../../model/audit-event.js';
+import { catalogClassesOf } from '../../policy/pii/pii-classes.js';
 import { leafHash } from './merkle-tree.js';
 
 /** `prevHash` of the first record. */
@@ -47,7 +48,15 @@ export function addToBatch(batch: SerializedAuditBatch, body: string, event: Aud
   batch.times.push(event.time);
   batch.agents.push(event.agent?.name ?? '');
   batch.apis.push(event.api?.name ?? '');
-  batch.dataClasses.push(event.api?.dataClasses.join('|') ?? '');
+  batch.dataClasses.push(recordedClasses(event));
+}
+
+/** The catalog's data classes of the call, and those of PII found in its answer: what queries by data class find. */
+function recordedClasses(event: AuditEvent): string {
+  const declared = event.api?.dataClasses ?? [];
+  const found = event.data?.piiClasses;
+  if (found === undefined || found.length === 0) return declared.join('|');
+  return [...new Set([...declared, ...catalogClassesOf(found)])].join('|');
 }
 
 /** An AuditEvent placed in the log. */

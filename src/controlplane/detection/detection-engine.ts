@@ -10,6 +10,7 @@ import { bulkReadDetector } from './detectors/bulk-read.js';
 import { burstDetector } from './detectors/burst.js';
 import { CredentialSharingDetector } from './detectors/credential-sharing.js';
 import { MAX_EVENT_IDS, type Detector, type Finding } from './detectors/detector.js';
+import { crossCustomerDetector } from './detectors/cross-customer.js';
 import { enumerationDetector } from './detectors/enumeration.js';
 import { injectionDetector } from './detectors/injection.js';
 import { lateralMovementDetector } from './detectors/lateral-movement.js';
@@ -107,6 +108,7 @@ export class DetectionEngine {
       zombieApiDetector(),
       injectionDetector(),
       this.#credentialSharing,
+      crossCustomerDetector(),
     ];
     this.#indexes = this.#detectors.map((detector) => DETECTORS.indexOf(detector.name));
   }

@@ -17,7 +17,7 @@ export interface ApplyResult {
  */
 export async function applyManifests(store: Store, set: ManifestSet, who: { appliedBy: string; message?: string; now?: Date }): Promise<ApplyResult> {
   const snapshot = compile(set);
-  const manifests: StoredManifest[] = [...set.apis, ...set.roles, ...set.agents, ...(set.templates ?? []), ...(set.playbooks ?? [])].map((content) => {
+  const manifests: StoredManifest[] = [...set.apis, ...set.roles, ...set.agents, ...(set.templates ?? []), ...(set.playbooks ?? []), ...(set.dataPolicies ?? [])].map((content) => {
     const key = manifestKey(content);
     const source = set.sources?.get(key);
     return source ? { key, content, source } : { key, content };

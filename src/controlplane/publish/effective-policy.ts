@@ -115,6 +115,7 @@ export function effectivePolicy(inForce: ManifestSet, runtime: RuntimeState): { 
       agents,
       ...(inForce.templates !== undefined ? { templates: inForce.templates } : {}),
       ...(inForce.playbooks !== undefined ? { playbooks: inForce.playbooks } : {}),
+      ...(inForce.dataPolicies !== undefined ? { dataPolicies: inForce.dataPolicies } : {}),
     },
     warnings,
   };

@@ -54,6 +54,12 @@ export class RequestContext {
   responseBody: Buffer | undefined = undefined;
   maskedFields: readonly string[] = [];
   records: number | undefined = undefined;
+  /** PII classes found in the answer, masked or let through. */
+  piiClasses: readonly string[] = [];
+  /** List records left out because they were not the task's (grant rows). */
+  withheld = 0;
+  /** PII classes found in the request body, and its fields masked before forwarding. */
+  requestPii: { readonly piiClasses: readonly string[]; readonly maskedFields: readonly string[] } | undefined = undefined;
   status = 0;
   bytesIn = 0;
   bytesOut = 0;

@@ -115,6 +115,9 @@ export const GatewayConfigSchema = strictObject({
     grantGraceDays: Type.Integer({ minimum: 0, maximum: 90, default: 7, description: 'an operation granted this recently is not reported as a new sensitive operation' }),
     baselineSaveSeconds: Type.Integer({ minimum: 5, maximum: 3600, default: 60, description: 'how often learned baselines are saved to the store' }),
   }, { default: {} }),
+  dataProtection: strictObject({
+    pseudonymKey: Type.Optional(Type.String({ pattern: '^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$', description: 'key (env:NAME or file:PATH, at least 32 characters) of the pseudonyms the hash masking style gives; gateways sharing it give one value the same pseudonym; default: a key made once in the data directory' })),
+  }, { default: {} }),
   audit: strictObject({
     mode: oneOf(['buffered', 'strict'] as const, { default: 'buffered', description: 'strict: a response waits until its record is durable' }),
     flushIntervalMs: Type.Integer({ minimum: 1, maximum: 50, default: 50 }),

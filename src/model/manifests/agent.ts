@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { API_VERSION, Metadata, Name, Region, oneOf, strictObject } from './common.js';
+import { API_VERSION, Metadata, Name, Purpose, Region, oneOf, strictObject } from './common.js';
 
 /** Lifecycle states (DESIGN.md mission §3); only `active` agents pass the data plane. */
 export const AGENT_STATES = ['proposed', 'in_review', 'approved', 'testing', 'active', 'suspended', 'quarantined', 'decommissioned'] as const;
@@ -29,6 +29,8 @@ export const AgentSpecSchema = strictObject({
   state: oneOf(AGENT_STATES, { default: 'proposed' }),
   credentials: Type.Array(CredentialBindingSchema, { default: [] }),
   regions: Type.Optional(Type.Array(Region, { minItems: 1 })),
+  purposes: Type.Optional(Type.Array(Purpose, { minItems: 1, description: 'the purposes this agent may declare in its context token; calls declaring no purpose or another one are refused' })),
+  deploymentRegion: Type.Optional(Type.String({ pattern: Region.pattern, description: 'where the agent runs (and so where data it reads ends up); checked against DataPolicy residency rules' })),
 });
 
 export const AgentManifestSchema = strictObject({

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { API_VERSION, DataClass, Identifier, Metadata, SecretRef, oneOf, strictObject } from './common.js';
+import { API_VERSION, DataClass, Identifier, Metadata, Region, SecretRef, oneOf, strictObject } from './common.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -64,6 +64,7 @@ export const ApiSpecSchema = strictObject({
   sensitivity: oneOf(SENSITIVITIES, { default: 'internal' }),
   criticality: oneOf(CRITICALITIES, { default: 'medium' }),
   dataClasses: Type.Array(DataClass, { default: [] }),
+  dataRegion: Type.Optional(Type.String({ pattern: Region.pattern, description: 'where the API keeps its data (e.g. eu); DataPolicy residency rules decide which agent regions may read it' })),
   protection: Type.Optional(strictObject({
     maxLatencyMs: Type.Optional(Type.Integer({ minimum: 1, description: 'average upstream answer time above which the API counts as overloaded' })),
     maxErrorRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'share of failed calls (5xx, timeouts, refused connections) above which it counts as overloaded' })),

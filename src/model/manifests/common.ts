@@ -36,6 +36,9 @@ export const SecretRef = Type.String({
   description: 'env:NAME, file:PATH or vault:PATH#key',
 });
 
+/** A purpose a call is made for, declared in the `purpose` claim of the Warden-Context token. */
+export const Purpose = Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$', description: 'a purpose tag such as support, reporting or training' });
+
 export const Region = Type.String({ pattern: '^[a-z]{2}(-[a-z0-9-]+)?$', description: 'a region id such as eu, us, eu-west-1' });
 
 export const Metadata = strictObject({

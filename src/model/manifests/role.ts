@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { SENSITIVITIES } from './api.js';
-import { API_VERSION, Identifier, Metadata, Name, Region, oneOf, strictObject } from './common.js';
+import { API_VERSION, Identifier, Metadata, Name, Purpose, Region, oneOf, strictObject } from './common.js';
+import { MASK_STYLES, PII_ACTIONS, PII_CLASSES } from '../pii-vocabulary.js';
 
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
 
@@ -29,10 +30,38 @@ export const TimeWindowSchema = strictObject({
   timezone: Type.String({ default: 'UTC', description: 'IANA time zone such as Europe/Berlin' }),
 });
 
+const FieldPath = Type.String({ minLength: 1, description: 'a field path relative to each record: customer.email, items[].ssn, *.password' });
+
+/** A field to mask: its path (masked `***`), or its path and a style. */
+export const MaskRuleSchema = Type.Union([FieldPath, strictObject({ field: FieldPath, style: Type.Optional(oneOf(MASK_STYLES, { description: 'default redact' })) })]);
+
+/**
+ * What happens to PII the recognizers find in whole JSON leaf values (after allow, drop and
+ * mask): per class, else `default`. `deny` refuses the whole message; `keep` lets it pass
+ * (the class is still recorded).
+ */
+export const PiiRulesSchema = strictObject({
+  default: Type.Optional(oneOf(PII_ACTIONS, { description: 'for detected classes not listed in classes (default redact)' })),
+  classes: Type.Optional(Type.Partial(Type.Record(oneOf(PII_CLASSES), oneOf(PII_ACTIONS)), { additionalProperties: false })),
+});
+
 export const ResponseRulesSchema = strictObject({
-  allow: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'only these fields are returned' })),
-  mask: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
-  drop: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+  records: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_$@-]+$', description: 'the top-level field holding the list of records (e.g. items); default: the elements of a top-level array, else the whole object' })),
+  allow: Type.Optional(Type.Array(FieldPath, { minItems: 1, description: 'only these fields are returned' })),
+  mask: Type.Optional(Type.Array(MaskRuleSchema, { minItems: 1 })),
+  drop: Type.Optional(Type.Array(FieldPath, { minItems: 1 })),
+  pii: Type.Optional(PiiRulesSchema),
+  otherContent: Type.Optional(oneOf(['refuse', 'pass'] as const, { description: 'an answer that is not JSON: refused (502) rather than passed unfiltered, or passed as is (default refuse)' })),
+});
+
+/** What happens to PII in a JSON request body before it is forwarded. */
+export const RequestRulesSchema = strictObject({
+  pii: PiiRulesSchema,
+});
+
+/** Task-bound rows: only records whose field equals a context claim, e.g. `customerId == ${context.customer}`. */
+export const RowRuleSchema = strictObject({
+  where: Type.String({ minLength: 1, description: 'FIELD == ${context.CLAIM}: a record whose field differs is withheld from a list and refuses a single answer' }),
 });
 
 const RateText = Type.String({ minLength: 1, description: 'e.g. 100/s, 5/min, 1000/hour, optionally "burst N"' });
@@ -85,6 +114,9 @@ export const GrantSchema = strictObject({
   operations: OperationSelectors,
   params: Type.Optional(Type.Record(Type.String(), ParamConstraintSchema)),
   response: Type.Optional(ResponseRulesSchema),
+  request: Type.Optional(RequestRulesSchema),
+  rows: Type.Optional(RowRuleSchema),
+  purposes: Type.Optional(Type.Array(Purpose, { minItems: 1, description: 'the grant applies only to calls declaring one of these purposes (the purpose claim of the Warden-Context token)' })),
   rateLimit: Type.Optional(Type.Union([RateText, RateLimitSchema], { description: 'per agent: "100/s", or {rate: "100/s", failureMode: closed}' })),
   quotas: Type.Optional(Type.Array(QuotaSchema, { minItems: 1 })),
   stepUp: Type.Boolean({ default: false }),
@@ -119,6 +151,10 @@ export const RoleManifestSchema = strictObject({
 export type ParamConstraint = Static<typeof ParamConstraintSchema>;
 export type TimeWindow = Static<typeof TimeWindowSchema>;
 export type ResponseRules = Static<typeof ResponseRulesSchema>;
+export type MaskRule = Static<typeof MaskRuleSchema>;
+export type PiiRules = Static<typeof PiiRulesSchema>;
+export type RequestRules = Static<typeof RequestRulesSchema>;
+export type RowRule = Static<typeof RowRuleSchema>;
 export type Grant = Static<typeof GrantSchema>;
 export type Quota = Static<typeof QuotaSchema>;
 export type RoleLimit = Static<typeof RoleLimitSchema>;

@@ -1,9 +1,9 @@
-import { MAX_CONTAINMENT_MS, defaultEffect, type AgentManifest, type ApiManifest, type Forbid, type Grant, type HttpMethod, type ManifestSet, type OperationDeclaration, type PlaybookManifest, type RoleManifest } from '../../model/manifests/index.js';
+import { MAX_CONTAINMENT_MS, defaultEffect, type AgentManifest, type ApiManifest, type Forbid, type Grant, type HttpMethod, type ManifestSet, type OperationDeclaration, type PlaybookManifest, type DataPolicyManifest, type RoleManifest } from '../../model/manifests/index.js';
 import { parseDuration } from '../duration.js';
 import { compileParamConstraint } from '../param-constraint.js';
 import { joinPath, parsePathTemplate } from '../path-template.js';
 import { compileRate } from '../rate-limit.js';
-import { invalidResponseField } from '../response-rules.js';
+import { invalidResponseField, parseRowRule } from '../data-rules.js';
 import { OperationRouter } from '../router.js';
 import { selectOperations } from '../operation-selector.js';
 import { isKnownTimezone } from '../time-window.js';
@@ -27,6 +27,7 @@ export function checkCrossReferences(set: ManifestSet, report: Report, invalid: 
   for (const template of set.templates ?? []) checkRoleNames(template, template.spec.roles, roles, report, invalid);
   const known = { Agent: new Set(set.agents.map((agent) => agent.metadata.name)), Role: roles, Api: new Set(apis.keys()) };
   for (const playbook of set.playbooks ?? []) checkPlaybook(playbook, known, report, invalid);
+  for (const policy of set.dataPolicies ?? []) checkDataPolicy(policy, known.Api, report, invalid);
 }
 
 /** Each role named once and defined (or at least present, if it failed validation). */
@@ -243,6 +244,10 @@ function checkGrantExtras(role: RoleManifest, grant: Grant, selected: OperationD
       report(role, [...at, 'response', 'drop'], 'drop has no effect next to allow (allow already removes every other field)', 'keep allow and mask, remove drop');
     }
   }
+  if (grant.rows) {
+    const row = parseRowRule(grant.rows);
+    if ('error' in row) report(role, [...at, 'rows', 'where'], row.error, 'write e.g. customerId == ${context.customer}');
+  }
 }
 
 function checkAgents(agents: readonly AgentManifest[], roles: ReadonlySet<string>, report: Report, invalid: ReadonlySet<string>): void {
@@ -311,4 +316,16 @@ function checkPlaybook(playbook: PlaybookManifest, known: Readonly<Record<'Agent
 function isCalendarDate(text: string): boolean {
   const time = Date.parse(`${text}T00:00:00Z`);
   return !Number.isNaN(time) && new Date(time).toISOString().startsWith(text);
+}
+
+/** A data policy names APIs that exist, and says something: purposes or residency. */
+function checkDataPolicy(policy: DataPolicyManifest, apis: ReadonlySet<string>, report: Report, invalid: ReadonlySet<string>): void {
+  policy.spec.appliesTo?.apis?.forEach((name, index) => {
+    if (!apis.has(name) && !invalid.has(`Api/${name}`)) report(policy, ['spec', 'appliesTo', 'apis', index], `api "${name}" is not defined`, suggestion(name, [...apis], 'api'));
+  });
+  if (policy.spec.purposes === undefined && policy.spec.residency === undefined) {
+    report(policy, ['spec'], 'the data policy restricts nothing', 'add purposes (allow or deny) or residency rules');
+  }
+  const both = policy.spec.purposes?.allow?.filter((purpose) => policy.spec.purposes?.deny?.includes(purpose)) ?? [];
+  if (both.length > 0) report(policy, ['spec', 'purposes', 'deny'], `${both.join(', ')} is both allowed and denied`, 'list each purpose in allow or in deny, not both');
 }

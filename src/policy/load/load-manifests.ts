@@ -14,6 +14,7 @@ import {
   type ManifestKind,
   type ManifestSet,
   type PlaybookManifest,
+  type DataPolicyManifest,
   type RoleManifest,
   type SourceRef,
 } from '../../model/manifests/index.js';
@@ -104,6 +105,7 @@ export async function loadManifests(target: string): Promise<LoadResult> {
     roles: unique.map((item) => item.manifest).filter((manifest): manifest is RoleManifest => manifest.kind === 'Role'),
     templates: unique.map((item) => item.manifest).filter((manifest): manifest is AgentTemplateManifest => manifest.kind === 'AgentTemplate'),
     playbooks: unique.map((item) => item.manifest).filter((manifest): manifest is PlaybookManifest => manifest.kind === 'Playbook'),
+    dataPolicies: unique.map((item) => item.manifest).filter((manifest): manifest is DataPolicyManifest => manifest.kind === 'DataPolicy'),
     sources,
   };
   checkCrossReferences(set, report, invalid);

@@ -1,4 +1,5 @@
-import type { AuditAgent, AuditApi, AuditCredential, AuditDecision, AuditHttp } from '../../../model/audit-event.js';
+import type { AuditAgent, AuditApi, AuditCredential, AuditData, AuditDecision, AuditHttp } from '../../../model/audit-event.js';
+import { catalogClassesOf } from '../../../policy/pii/pii-classes.js';
 import { epochMillis, excerpt, httpMethod, httpStatus, jsonObjectLine, observation, presentString, type ImportedCall } from './imported-call.js';
 
 /** The parts of a stored AuditEvent this importer reads; JSON.stringify drops undefined fields, so most may be absent. */
@@ -10,6 +11,7 @@ interface AuditLine {
   readonly http?: Partial<AuditHttp> | null;
   readonly api?: Partial<AuditApi> | null;
   readonly decision?: Partial<AuditDecision> | null;
+  readonly data?: Partial<AuditData> | null;
 }
 
 /** Parses one line of a Warden audit log export (AuditEvent v1 JSONL) into a call, or says why it cannot. */
@@ -31,7 +33,7 @@ export function parseAuditLine(line: string): ImportedCall | { problem: string }
   if (Number.isNaN(time)) return { problem: `time ${excerpt(String(record.time))} is not a time` };
   // Data classes describe what came back: only a call that was let through with success returned any.
   const passed = decision.outcome === 'allow' || (decision.outcome === 'would-deny' && decision.monitored === true);
-  const dataClasses = passed && status >= 200 && status < 300 && Array.isArray(api?.dataClasses) && api.dataClasses.length > 0 ? api.dataClasses : undefined;
+  const dataClasses = passed && status >= 200 && status < 300 ? returnedClasses(api, record.data) : undefined;
   const queryNames = Array.isArray(http.queryParams) && http.queryParams.length > 0 ? http.queryParams : undefined;
   const seen = observation({
     method,
@@ -46,4 +48,15 @@ export function parseAuditLine(line: string): ImportedCall | { problem: string }
     dataClasses,
   });
   return decision.reason === 'WARDEN_AUTHN_UNREGISTERED' ? { observation: seen, unregistered: true } : { observation: seen };
+}
+
+/**
+ * The data classes a call returned: the catalog's for its operation, and those of the PII the
+ * gateway found in the answer (an email address makes it pii, a card number financial), so
+ * what the data really holds reaches the inventory even where the catalog says less.
+ */
+function returnedClasses(api: Partial<AuditApi> | null | undefined, data: Partial<AuditData> | null | undefined): readonly string[] | undefined {
+  const classes = new Set<string>(Array.isArray(api?.dataClasses) ? api.dataClasses : []);
+  if (Array.isArray(data?.piiClasses)) for (const found of catalogClassesOf(data.piiClasses)) classes.add(found);
+  return classes.size > 0 ? [...classes] : undefined;
 }

@@ -6,6 +6,7 @@ import type { RequestContext } from '../../pipeline/request-context.js';
 import type { TokenVerifier } from '../identify/token-verifier.js';
 import { contextClaims } from './context-claims.js';
 import { hasBody, isFormBody, readInspectedBody } from './inspected-body.js';
+import { applyRequestPii } from './request-pii.js';
 
 export interface AuthorizeOptions {
   /** Verifies Warden-Context task tokens from trusted orchestrators. */
@@ -14,6 +15,8 @@ export interface AuthorizeOptions {
   readonly region: string | undefined;
   readonly maxBodyBytes: number;
   readonly maxJsonDepth: number;
+  /** Key of the `hash` masking style's pseudonyms (request PII rules). */
+  readonly pseudonymKey: Buffer;
 }
 
 /**
@@ -68,7 +71,11 @@ export function authorizeFilter(options: AuthorizeOptions): Filter {
       ctx.route!,
     );
     ctx.decision = decision;
-    if (decision.allowed) return CONTINUE;
+    if (decision.allowed) {
+      const rules = decision.obligations?.request;
+      const refused = rules === undefined ? undefined : applyRequestPii(ctx, rules, options.pseudonymKey);
+      return refused === undefined ? CONTINUE : denyOrMonitor(ctx, monitored, refused.code, refused.detail);
+    }
     return denyOrMonitor(ctx, monitored, decision.reason as ErrorCode, agentDetail(decision));
   }
 
@@ -108,6 +115,11 @@ function respond(code: ErrorCode, detail: string): Verdict {
 
 /** The decision's message without the names of roles and rules, which are internal policy structure. */
 function agentDetail(decision: Decision): string {
+  const detail = ruleFreeDetail(decision);
+  return decision.hint === undefined ? detail : `${detail}; ${decision.hint}`;
+}
+
+function ruleFreeDetail(decision: Decision): string {
   if (decision.reason === 'WARDEN_AUTHZ_FORBIDDEN') {
     const reason = decision.message.includes(': ') ? decision.message.slice(decision.message.indexOf(': ') + 2) : '';
     return `${decision.api}.${decision.operation} is forbidden for this agent${reason ? `: ${reason}` : ''}`;

@@ -1,14 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
-import type { AuditApi, AuditEvent, AuditHttp } from '../../../model/audit-event.js';
+import type { AuditApi, AuditData, AuditEvent, AuditHttp } from '../../../model/audit-event.js';
 import type { ErrorCode } from '../../../model/errors.js';
 import { formatRuleRef } from '../../../policy/decision.js';
-import type { CompiledApi } from '../../../policy/snapshot.js';
+import type { CompiledApi, RouteMatch } from '../../../policy/snapshot.js';
 import type { AuditSink } from '../../audit-sink.js';
 import { auditLimits } from '../limit/limit-filter.js';
 import type { GatewayMetrics } from '../../ops/gateway-metrics.js';
 import type { Filter } from '../../pipeline/filter.js';
 import { apiOf, type RequestContext } from '../../pipeline/request-context.js';
+import { piiFreeContext, piiFreePath } from './pii-free.js';
 
 const MAX_RAW_PATH = 2048;
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -63,8 +64,8 @@ export function recordFilter(options: { readonly sink: AuditSink; readonly metri
       agent: agent === undefined ? undefined : { id: agent.name, name: agent.name, roles: agent.roles, owner: agent.owner },
       credential: ctx.credential,
       src: { ip: ctx.clientIp, country: undefined },
-      http: http(ctx.req, {
-        canonicalPath: ctx.target?.path,
+      http: http(ctx.req, ctx.route?.params, {
+        canonicalPath: ctx.target === undefined ? undefined : piiFreePath(ctx.target.path, ctx.route?.params),
         queryParams: ctx.target?.queryNames ?? [],
         status: ctx.status,
         bytesIn: ctx.bytesIn,
@@ -83,8 +84,8 @@ export function recordFilter(options: { readonly sink: AuditSink; readonly metri
         monitored: outcome === 'would-deny',
       },
       limits: ctx.limits === undefined ? undefined : auditLimits(ctx.limits),
-      data: ctx.records === undefined && ctx.maskedFields.length === 0 ? undefined : { records: ctx.records, maskedFields: ctx.maskedFields },
-      context: ctx.context,
+      data: auditData(ctx),
+      context: piiFreeContext(ctx.context),
       ...(ctx.approval !== undefined ? { approval: ctx.approval } : {}),
     };
   }
@@ -113,7 +114,7 @@ export function recordFilter(options: { readonly sink: AuditSink; readonly metri
         src: { ip: request.clientIp, country: undefined },
         http: {
           method: request.method.slice(0, 16),
-          rawPath: withoutQuery(request.target),
+          rawPath: piiFreePath(withoutQuery(request.target), undefined),
           canonicalPath: undefined,
           queryParams: [],
           status: request.status,
@@ -145,8 +146,20 @@ function outcomeOf(ctx: RequestContext): AuditEvent['decision']['outcome'] {
 }
 
 /** The request line as the client sent it (path truncated, query values left out) and what came of it. */
-function http(req: IncomingMessage, rest: Omit<AuditHttp, 'method' | 'rawPath'>): AuditHttp {
-  return { method: (req.method ?? '').slice(0, 16), rawPath: withoutQuery(req.url ?? ''), ...rest };
+function http(req: IncomingMessage, params: RouteMatch['params'] | undefined, rest: Omit<AuditHttp, 'method' | 'rawPath'>): AuditHttp {
+  return { method: (req.method ?? '').slice(0, 16), rawPath: piiFreePath(withoutQuery(req.url ?? ''), params), ...rest };
+}
+
+/** What the call's data protection did: records, masked fields, PII classes found, rows withheld. */
+function auditData(ctx: RequestContext): AuditData | undefined {
+  if (ctx.records === undefined && ctx.maskedFields.length === 0 && ctx.requestPii === undefined) return undefined;
+  return {
+    records: ctx.records,
+    maskedFields: ctx.maskedFields,
+    ...(ctx.piiClasses.length > 0 ? { piiClasses: ctx.piiClasses } : {}),
+    ...(ctx.withheld > 0 ? { withheld: ctx.withheld } : {}),
+    ...(ctx.requestPii !== undefined ? { request: ctx.requestPii } : {}),
+  };
 }
 
 /** The path of a request target, truncated; query values may carry PII, so they are never recorded. */

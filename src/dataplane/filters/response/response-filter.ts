@@ -1,47 +1,128 @@
+import { Readable } from 'node:stream';
+import type { CompiledResponseRules } from '../../../policy/data-rules.js';
 import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
 import type { RequestContext, UpstreamResponse } from '../../pipeline/request-context.js';
 import { upstreamBodyFailure } from '../forward/upstream-failure.js';
-import { FieldRules } from './field-rules.js';
-import type { ResponseRules } from '../../../model/manifests/index.js';
+import { decoded, decoderFor } from './decoded-body.js';
+import { JsonArraySplitter, looksLikeJsonArray } from './json-array-splitter.js';
+import { ResponseShaper, ShapeFindings, WITHHELD, deniedDetail } from './response-shaper.js';
+
+/** Answers up to this size are parsed whole; a larger JSON array is filtered record by record. */
+const WHOLE_BYTES = 1 << 20;
+
+export interface ResponseFilterOptions {
+  /** The largest answer filtered whole (a non-array JSON answer), and the largest record of a streamed list. */
+  readonly maxBytes: number;
+  /** Key of the `hash` masking style's pseudonyms. */
+  readonly pseudonymKey: Buffer;
+}
 
 /**
- * Filter: applies the allowing grant's response field rules to a JSON response. The
- * response is read whole (up to a limit) only when rules apply; otherwise it streams.
- * What cannot be filtered (not JSON, compressed, too large) is withheld with a 502 rather
- * than passed unfiltered: data protection fails closed.
+ * Filter: applies the allowing grant's response rules (rows, allow, drop, mask, PII) to a
+ * JSON answer. Only answers under rules are read; the rest stream untouched. Compressed
+ * answers are decoded (and sent on decoded). Up to 1 MiB the answer is parsed whole; a larger
+ * top-level array is filtered record by record as it arrives, so memory stays bounded by one
+ * record. What cannot be filtered (not JSON, an unknown encoding, too large) is withheld with
+ * a 502 rather than passed unfiltered — data protection fails closed — unless the grant says
+ * `otherContent: pass` for answers that are not JSON.
  */
-export function responseFilter(options: { readonly maxBytes: number }): Filter {
-  const compiled = new WeakMap<ResponseRules, FieldRules>();
-
-  async function filterBody(ctx: RequestContext, upstream: UpstreamResponse, rules: ResponseRules): Promise<Verdict> {
+export function responseFilter(options: ResponseFilterOptions): Filter {
+  async function filterBody(ctx: RequestContext, upstream: UpstreamResponse, rules: CompiledResponseRules): Promise<Verdict> {
     const type = String(upstream.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    const encoding = upstream.headers['content-encoding'];
-    if (!(type === 'application/json' || type.endsWith('+json'))) return withhold(ctx, `the upstream answered ${type || 'without a content type'}, which field rules cannot filter`);
-    if (encoding !== undefined && encoding !== 'identity') return withhold(ctx, 'the upstream answered with a compressed body, which field rules cannot filter');
-    const chunks: Buffer[] = [];
+    if (!(type === 'application/json' || type.endsWith('+json'))) {
+      if (rules.otherContent === 'pass') return CONTINUE;
+      return withhold(ctx, `the upstream answered ${type || 'without a content type'}, which field rules cannot filter`);
+    }
+    const decoding = decoderFor(upstream.headers['content-encoding']);
+    if (decoding === undefined) return withhold(ctx, `the upstream answered with content encoding ${String(upstream.headers['content-encoding'])}, which the gateway cannot read`);
+    const shaper = new ResponseShaper(rules, options.pseudonymKey, ctx.context);
+    const findings = new ShapeFindings();
+    const source = decoded(upstream.body, decoding.decoder)[Symbol.asyncIterator]();
+    const head: Buffer[] = [];
     let size = 0;
     try {
-      for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > options.maxBytes) return withhold(ctx, `the upstream answer is larger than ${options.maxBytes} bytes, the most field rules filter`);
-        chunks.push(chunk);
+      for (let next = await source.next(); !next.done; next = await source.next()) {
+        head.push(next.value);
+        size += next.value.length;
+        if (size > WHOLE_BYTES) return streamList(ctx, upstream, head, source, shaper, findings);
       }
     } catch (error) {
-      // The upstream broke off or stalled: its failure, not the gateway's.
-      return upstreamBodyFailure(error as Error, ctx.route!.operation.api.name);
+      // The upstream broke off or stalled, or its compressed body is corrupt.
+      return failedBody(ctx, upstream, error as Error);
     }
+    return filterWhole(ctx, upstream, Buffer.concat(head, size), shaper, findings);
+  }
+
+  /**
+   * A large answer: filtered as it arrives when it is a JSON array, else withheld once it
+   * outgrows maxBytes. A record that fails (malformed, too large, a denied PII class) after the
+   * first bytes went out can only cut the answer off; the failure is recorded as the outcome.
+   */
+  async function streamList(ctx: RequestContext, upstream: UpstreamResponse, head: Buffer[], source: AsyncIterator<Buffer>, shaper: ResponseShaper, findings: ShapeFindings): Promise<Verdict> {
+    if (!startsAsArray(head)) {
+      let size = head.reduce((total, chunk) => total + chunk.length, 0);
+      try {
+        for (let next = await source.next(); !next.done; next = await source.next()) {
+          size += next.value.length;
+          if (size > options.maxBytes) return withhold(ctx, `the upstream answer is larger than ${options.maxBytes} bytes and not a JSON array, the most field rules filter whole`);
+          head.push(next.value);
+        }
+      } catch (error) {
+        return failedBody(ctx, upstream, error as Error);
+      }
+      // Only just over the whole-answer size: the caller's path again, from the bytes read.
+      return filterWhole(ctx, upstream, Buffer.concat(head), shaper, findings);
+    }
+    const splitter = new JsonArraySplitter(options.maxBytes);
+    async function* filtered(): AsyncGenerator<string> {
+      let first = true;
+      const shape = (texts: string[]): string => {
+        let out = '';
+        for (let i = 0; i < texts.length; i++) {
+          const shaped = shaper.record(JSON.parse(texts[i]!), findings);
+          if (shaped === WITHHELD) {
+            findings.withheld++;
+            continue;
+          }
+          findings.records++;
+          out += first ? JSON.stringify(shaped) : `,${JSON.stringify(shaped)}`;
+          first = false;
+        }
+        if (findings.denied !== undefined) throw new StreamRefusal('WARDEN_DATA_PII_DENIED', deniedDetail(findings));
+        return out;
+      };
+      try {
+        yield '[';
+        for (const chunk of head) yield shape(splitter.push(chunk));
+        for (let next = await source.next(); !next.done; next = await source.next()) yield shape(splitter.push(next.value));
+        splitter.end();
+        yield ']';
+      } catch (error) {
+        // Noted before the stream fails, so the gateway records this rather than an upstream fault.
+        if (error instanceof StreamRefusal) ctx.failure = { code: error.code, detail: error.message };
+        else if (error instanceof SyntaxError || (error as Error).name === 'JsonArrayError') ctx.failure = { code: 'WARDEN_RESPONSE_NOT_FILTERABLE', detail: `the upstream answer broke off the JSON array: ${(error as Error).message}` };
+        throw error;
+      } finally {
+        note(ctx, findings);
+        upstream.body.destroy();
+      }
+    }
+    ctx.upstream = { status: upstream.status, headers: rewrittenHeaders(upstream.headers), body: Readable.from(filtered(), { objectMode: false }) };
+    return CONTINUE;
+  }
+
+  function filterWhole(ctx: RequestContext, upstream: UpstreamResponse, bytes: Buffer, shaper: ResponseShaper, findings: ShapeFindings): Verdict {
     let document: unknown;
     try {
-      document = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+      document = JSON.parse(bytes.toString('utf8'));
     } catch {
       return withhold(ctx, 'the upstream answer is not valid JSON');
     }
-    let rule = compiled.get(rules);
-    if (rule === undefined) compiled.set(rules, (rule = new FieldRules(rules)));
-    const filtered = rule.apply(document);
-    ctx.responseBody = Buffer.from(JSON.stringify(filtered.value));
-    ctx.records = filtered.records;
-    ctx.maskedFields = filtered.masked;
+    const shaped = shaper.document(document, findings);
+    note(ctx, findings);
+    if (!shaped.ok) return { kind: 'respond', status: 403, code: shaped.code, detail: shaped.detail };
+    ctx.responseBody = Buffer.from(JSON.stringify(shaped.value));
+    ctx.upstream = { status: upstream.status, headers: rewrittenHeaders(upstream.headers), body: upstream.body };
     return CONTINUE;
   }
 
@@ -60,11 +141,53 @@ export function responseFilter(options: { readonly maxBytes: number }): Filter {
   };
 }
 
+/** Whether the first non-whitespace byte of the bytes read so far opens an array. */
+function startsAsArray(head: readonly Buffer[]): boolean {
+  for (const chunk of head) {
+    const verdict = looksLikeJsonArray(chunk);
+    if (verdict !== undefined) return verdict;
+  }
+  return false;
+}
+
+/** A failure found in a streamed list, with the code the agent's record carries. */
+class StreamRefusal extends Error {
+  constructor(
+    readonly code: 'WARDEN_DATA_PII_DENIED',
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
 /** No field rules: the answer is read and its records counted, nothing removed. */
-const COUNT_ONLY: ResponseRules = Object.freeze({});
+const COUNT_ONLY: CompiledResponseRules = Object.freeze({ records: undefined, allow: undefined, drop: [], mask: [], pii: undefined, rows: undefined, otherContent: 'refuse' });
+
+function note(ctx: RequestContext, findings: ShapeFindings): void {
+  ctx.records = findings.records;
+  ctx.maskedFields = [...findings.masked];
+  ctx.piiClasses = [...findings.classes];
+  ctx.withheld = findings.withheld;
+}
+
+/** The upstream's headers for a body the gateway rewrote: decoded, and of another length. */
+function rewrittenHeaders(headers: UpstreamResponse['headers']): UpstreamResponse['headers'] {
+  const rewritten: UpstreamResponse['headers'] = {};
+  for (const name in headers) if (!REWRITTEN.has(name)) rewritten[name] = headers[name];
+  return rewritten;
+}
+
+// Describe the upstream's bytes, which the agent no longer receives.
+const REWRITTEN = new Set(['content-length', 'content-encoding', 'content-md5', 'digest', 'repr-digest', 'content-digest', 'etag']);
 
 function hasNoBody(ctx: RequestContext, upstream: UpstreamResponse): boolean {
   return ctx.req.method === 'HEAD' || upstream.status === 204 || upstream.status === 304 || upstream.headers['content-length'] === '0';
+}
+
+/** The upstream broke off or stalled (its failure), or the gateway could not decode what it sent. */
+function failedBody(ctx: RequestContext, upstream: UpstreamResponse, error: Error): Verdict {
+  if (upstream.body.errored !== null) return upstreamBodyFailure(error, ctx.route!.operation.api.name);
+  return withhold(ctx, `the upstream's ${String(upstream.headers['content-encoding'])} answer could not be decoded`);
 }
 
 function withhold(ctx: RequestContext, detail: string): Verdict {

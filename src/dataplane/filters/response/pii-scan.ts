@@ -1,0 +1,45 @@
+import type { PiiClass } from '../../../model/pii-vocabulary.js';
+import type { CompiledPiiRules } from '../../../policy/data-rules.js';
+import { maskPii } from '../../../policy/pii/pii-masking.js';
+import { recognizePii } from '../../../policy/pii/pii-recognizers.js';
+
+/** What filtering one message found: masked field paths, PII classes seen, and a class that refuses it. */
+export class DataFindings {
+  readonly masked = new Set<string>();
+  readonly classes = new Set<PiiClass>();
+  denied: { readonly piiClass: PiiClass; readonly field: string } | undefined = undefined;
+}
+
+/**
+ * Looks at every whole leaf value (strings and numbers) with its field name as context and
+ * applies the grant's PII rules to what the recognizers find: masked in a style, `deny`
+ * (noted, so the caller refuses the message), or `keep`. Returns the value, changed in place
+ * where it is an object or a list. Only names of fields are noted, never values.
+ */
+export function scanPii(value: unknown, field: string | undefined, at: string, rules: CompiledPiiRules, hashKey: Buffer, findings: DataFindings): unknown {
+  if (typeof value === 'string' || typeof value === 'number') {
+    const piiClass = recognizePii(value, field);
+    if (piiClass === undefined) return value;
+    findings.classes.add(piiClass);
+    const action = rules.classes[piiClass] ?? rules.fallback;
+    if (action === 'keep') return value;
+    if (action === 'deny') {
+      findings.denied ??= { piiClass, field: at };
+      return value;
+    }
+    findings.masked.add(at);
+    return maskPii(value, piiClass, action, hashKey);
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const where = `${at}[]`;
+    for (let i = 0; i < value.length; i++) value[i] = scanPii(value[i], field, where, rules, hashKey, findings);
+    return value;
+  }
+  const object = value as Record<string, unknown>;
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
+    object[key] = scanPii(object[key], key, at === '' ? key : `${at}.${key}`, rules, hashKey, findings);
+  }
+  return value;
+}
