@@ -63,7 +63,7 @@ export interface DetectionStats {
 
 /**
  * The streaming detection engine (issue 8): per-agent and per-role baselines learned from
- * the audit stream and eleven detectors comparing each record against them. Pure: no I/O,
+ * the audit stream and twelve detectors comparing each record against them. Pure: no I/O,
  * and the clock is the records' own time, so replaying weeks of history gives the same
  * alerts (apart from their ids).
  */
