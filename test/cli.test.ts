@@ -52,7 +52,7 @@ describe('warden check', () => {
   it('passes the examples and prints ok with the counts', () => {
     const run = warden('check', 'examples');
     expect(run.status, shown(run)).toBe(0);
-    expect(run.stdout).toMatch(/^ok: 16 file\(s\), 7 APIs with 30 operations, 5 roles, 8 agents, 2 templates, 1 playbook\n$/);
+    expect(run.stdout).toMatch(/^ok: 17 file\(s\), 7 APIs with 30 operations, 5 roles, 8 agents, 2 templates, 1 playbook, 1 data policy\n$/);
     expect(run.stderr).toBe('');
   });
 
@@ -63,7 +63,7 @@ describe('warden check', () => {
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/agents\/agents\.yaml:59:29 spec\.roles\[1\]: role "refund-supervisr" is not defined$/);
     expect(lines[1]).toBe('    fix: did you mean "refund-supervisor"?');
-    expect(lines.at(-1)).toBe('1 problem(s) in 16 file(s)');
+    expect(lines.at(-1)).toBe('1 problem(s) in 17 file(s)');
   });
 
   it('prints parseable JSON with the problems', async () => {
@@ -72,7 +72,7 @@ describe('warden check', () => {
     expect(run.status, shown(run)).toBe(1);
     const report = JSON.parse(run.stdout) as { ok: boolean; files: number; problems: { file: string; line: number; column: number; field: string; message: string; fix: string }[] };
     expect(report.ok).toBe(false);
-    expect(report.files).toBe(16);
+    expect(report.files).toBe(17);
     const problem = report.problems.find((candidate) => candidate.field === 'spec.sensitivity');
     expect(problem, run.stdout).toBeDefined();
     expect(problem!.file.endsWith('apis/payments.yaml')).toBe(true);
@@ -82,7 +82,7 @@ describe('warden check', () => {
   it('prints JSON for a valid folder too', () => {
     const run = warden('check', 'examples', '--json');
     expect(run.status, shown(run)).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ ok: true, files: 16, apis: 7, operations: 30, roles: 5, agents: 8, templates: 2, playbooks: 1, problems: [] });
+    expect(JSON.parse(run.stdout)).toEqual({ ok: true, files: 17, apis: 7, operations: 30, roles: 5, agents: 8, templates: 2, playbooks: 1, dataPolicies: 1, problems: [] });
   });
 
   it('treats a folder that does not exist as bad input (exit 2) and says what to give', () => {

@@ -21,7 +21,7 @@ interface Scored {
  * agent can recover on its own instead of retrying the same forbidden call. Runs on denials
  * only, over precomputed segments, keeping just the best three.
  */
-export function findAlternatives(snapshot: Snapshot, agent: CompiledAgent, target: AlternativeTarget, time: number): Alternative[] {
+export function findAlternatives(snapshot: Snapshot, agent: CompiledAgent, target: AlternativeTarget, time: number, usable?: (operation: CompiledOperation) => boolean): Alternative[] {
   const targetOperation = 'operation' in target ? target.operation : undefined;
   const method = targetOperation ? targetOperation.method : (target as { method: string }).method;
   const segments = targetOperation ? targetOperation.segments : (target as { path: string }).path.split('/').filter(Boolean);
@@ -32,6 +32,7 @@ export function findAlternatives(snapshot: Snapshot, agent: CompiledAgent, targe
     if (candidate === targetOperation) continue;
     const api = candidate.api;
     if (api.status === 'retired' || (api.sunsetAt !== undefined && time >= api.sunsetAt)) continue;
+    if (usable !== undefined && !usable(candidate)) continue;
     const sameApi = targetOperation ? api === targetOperation.api : underBasePath(segments, api.basePath);
     let score = sameApi ? 4 : 0;
     let shared = 0;
@@ -136,17 +137,21 @@ function wordOverlap(a: readonly string[], b: readonly string[]): number {
  */
 export function dataHint(target: CompiledOperation, alternatives: readonly Alternative[]): string | undefined {
   if (target.dataClasses.length === 0) return undefined;
-  const readable = alternatives.filter((alternative) => alternative.effect === 'read').map((alternative) => lowerFirst(alternative.summary ?? `${alternative.api}.${alternative.operation}`));
-  const denied = `no access to ${lowerFirst(target.summary ?? `${target.api.name}.${target.id}`)} (${target.dataClasses.join(', ')})`;
+  const readable = alternatives.filter((alternative) => alternative.effect === 'read').map((alternative) => (alternative.summary === undefined ? `${alternative.api}.${alternative.operation}` : dataNamed(alternative.summary)));
+  const denied = `no access to ${target.summary === undefined ? `${target.api.name}.${target.id}` : dataNamed(target.summary)} (${target.dataClasses.join(', ')})`;
   if (readable.length === 0) return `${denied}; request access if the task needs it`;
   const listed = readable.length === 1 ? readable[0]! : `${readable.slice(0, -1).join(', ')} and ${readable.at(-1)!}`;
   return `${denied}; ${listed} ${readable.length === 1 ? 'is' : 'are'} available`;
 }
 
-function lowerFirst(text: string): string {
-  // Keep acronyms and names as they are: "CRM notes" stays, "Salaries" becomes "salaries".
-  return text.length > 1 && text[1] === text[1]!.toLowerCase() ? text[0]!.toLowerCase() + text.slice(1) : text;
+/** A summary as the data it names: "Read an employee record" → "an employee record", "Salaries" → "salaries". */
+function dataNamed(summary: string): string {
+  const noun = summary.replace(LEADING_VERB, '');
+  // Keep acronyms and names as they are: "CRM notes" stays.
+  return noun.length > 1 && noun[1] === noun[1]!.toLowerCase() ? noun[0]!.toLowerCase() + noun.slice(1) : noun;
 }
+
+const LEADING_VERB = /^(?:read|list|get|show|fetch|search|find|look up|view)\s+(?=\S)/i;
 
 const STOP_WORDS = new Set(['a', 'an', 'and', 'by', 'for', 'from', 'get', 'in', 'list', 'of', 'on', 'one', 'or', 'per', 'the', 'to', 'with', 'all', 'read', 'show']);
 

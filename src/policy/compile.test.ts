@@ -18,7 +18,7 @@ const requests: DecisionRequest[] = [
 ];
 
 function reversed(set: ManifestSet): ManifestSet {
-  return { apis: [...set.apis].reverse(), roles: [...set.roles].reverse(), agents: [...set.agents].reverse(), templates: [...(set.templates ?? [])].reverse(), playbooks: [...(set.playbooks ?? [])].reverse() };
+  return { apis: [...set.apis].reverse(), roles: [...set.roles].reverse(), agents: [...set.agents].reverse(), templates: [...(set.templates ?? [])].reverse(), playbooks: [...(set.playbooks ?? [])].reverse(), dataPolicies: [...(set.dataPolicies ?? [])].reverse() };
 }
 
 describe('compile', () => {

@@ -57,7 +57,11 @@ export function decide(snapshot: Snapshot, request: DecisionRequest, routed?: Ro
     return deny(snapshot, 'WARDEN_API_RETIRED', `API ${api.name} ${why}${replacement}`, operation.api.name, operation.id, findAlternatives(snapshot, agent, { operation }, time));
   }
   const refusal = operation.dataPolicies.length === 0 && agent.purposes === null ? undefined : dataRefusal(agent, operation, request.context?.purpose);
-  if (refusal !== undefined) return denyWithAlternatives(snapshot, agent, operation, time, refusal.code, refusal.message);
+  if (refusal !== undefined) {
+    // Only what the same purpose and region may read is worth naming.
+    const purpose = request.context?.purpose;
+    return denyWithAlternatives(snapshot, agent, operation, time, refusal.code, refusal.message, (candidate) => dataRefusal(agent, candidate, purpose) === undefined);
+  }
   // Every role's forbids first: a forbid wins over any grant, and is the more useful answer
   // even where nothing grants the operation.
   const roles = agent.access.roles;
@@ -135,8 +139,8 @@ function forbidApplies(conditions: CompiledGrant['conditions'], input: Evaluatio
 }
 
 /** A denial of a known operation, with what the agent may use instead and, for data, what similar data it can have. */
-function denyWithAlternatives(snapshot: Snapshot, agent: CompiledAgent, operation: CompiledOperation, time: number, reason: ErrorCode, message: string): MutableDecision {
-  const alternatives = findAlternatives(snapshot, agent, { operation }, time);
+function denyWithAlternatives(snapshot: Snapshot, agent: CompiledAgent, operation: CompiledOperation, time: number, reason: ErrorCode, message: string, usable?: (candidate: CompiledOperation) => boolean): MutableDecision {
+  const alternatives = findAlternatives(snapshot, agent, { operation }, time, usable);
   return deny(snapshot, reason, message, operation.api.name, operation.id, alternatives, dataHint(operation, alternatives));
 }
 

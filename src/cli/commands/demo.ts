@@ -111,14 +111,18 @@ export function registerDemo(program: Command): void {
       // A security officer's admin token for the governance part of the tour, issued in-process.
       const officer = await runtime.governance.tokens.issue(runtime.governance.context, { subject: 'warden demo', roles: ['admin'] }, { subject: 'security.officer@example.com', roles: ['security', 'admin'], ttlDays: 1 });
       const admin = `http://127.0.0.1:${runtime.addresses.admin.port}`;
-      const context = await new SignJWT({ customer: 'C-1001', ticket: 'T-77', purpose: 'support' })
-        .setProtectedHeader({ alg: 'ES256', kid: orchestrator.kid })
-        .setIssuer(ORCHESTRATOR_ISSUER)
-        .setAudience(AUDIENCE)
-        .setSubject('support-bot')
-        .setIssuedAt()
-        .setExpirationTime('1h')
-        .sign(orchestrator.privateKey);
+      // The orchestrator signs each task's context: the customer and ticket it binds, and what it is for.
+      const taskContext = (purpose: string) =>
+        new SignJWT({ customer: 'C-1001', ticket: 'T-77', purpose })
+          .setProtectedHeader({ alg: 'ES256', kid: orchestrator.kid })
+          .setIssuer(ORCHESTRATOR_ISSUER)
+          .setAudience(AUDIENCE)
+          .setSubject('support-bot')
+          .setIssuedAt()
+          .setExpirationTime('1h')
+          .sign(orchestrator.privateKey);
+      const context = await taskContext('support');
+      const trainingContext = await taskContext('training');
       const analystToken = await new SignJWT({ scope: 'finance.read' })
         .setProtectedHeader({ alg: 'ES256', kid: idp.kid })
         .setIssuer(IDP_ISSUER)
@@ -141,7 +145,7 @@ export function registerDemo(program: Command): void {
           'Each agent holds only its own Warden credential. Upstream secrets live in the gateway.',
           '',
         ]);
-        await walkthrough(gateway, admin, runtime, { supportKey: keys.key_supportbot01!, itopsKey: keys.key_itopsagent01!, context, analystToken, adminToken: officer.token });
+        await walkthrough(gateway, admin, runtime, { supportKey: keys.key_supportbot01!, itopsKey: keys.key_itopsagent01!, context, trainingContext, analystToken, adminToken: officer.token });
         printLines([
           'Try it yourself (keys are shown once; the store keeps only their SHA-256 digests):',
           `  export GW=${gateway}`,
@@ -180,7 +184,7 @@ export function registerDemo(program: Command): void {
 }
 
 /** The guided tour: real calls through the real gateway, each showing one thing Warden does. */
-async function walkthrough(gateway: string, admin: string, runtime: GatewayRuntime, secrets: { supportKey: string; itopsKey: string; context: string; analystToken: string; adminToken: string }): Promise<void> {
+async function walkthrough(gateway: string, admin: string, runtime: GatewayRuntime, secrets: { supportKey: string; itopsKey: string; context: string; trainingContext: string; analystToken: string; adminToken: string }): Promise<void> {
   const support = { authorization: `Bearer ${secrets.supportKey}`, 'warden-context': secrets.context };
   const analyst = { authorization: `Bearer ${secrets.analystToken}` };
   const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
@@ -205,6 +209,9 @@ async function walkthrough(gateway: string, admin: string, runtime: GatewayRunti
 
   call = await viaGateway('GET', '/crm/customers/C-2002', support);
   show('A prompt-injected support bot asks for another customer (BOLA)', 'curl $GW/crm/customers/C-2002 …same credentials…', call, problemLines(call));
+
+  call = await viaGateway('GET', '/crm/customers/C-1001', { ...support, 'warden-context': secrets.trainingContext });
+  show('The same read for a model-training task: a DataPolicy never lets personal data be read for training', 'curl $GW/crm/customers/C-1001 … -H "Warden-Context: $TRAINING_CONTEXT"   (purpose: training)', call, problemLines(call));
 
   call = await viaGateway('GET', '/hr/employees/E-7', support);
   show('The support bot reaches for HR data: forbidden, and told what it may use instead', 'curl $GW/hr/employees/E-7 …', call, problemLines(call));

@@ -38,7 +38,7 @@ afterEach(async () => {
 });
 
 function keysOf(set: ManifestSet): string[] {
-  return [...set.apis, ...set.roles, ...set.agents, ...(set.templates ?? []), ...(set.playbooks ?? [])].map(manifestKey).sort();
+  return [...set.apis, ...set.roles, ...set.agents, ...(set.templates ?? []), ...(set.playbooks ?? []), ...(set.dataPolicies ?? [])].map(manifestKey).sort();
 }
 
 function refundSupervisor(set: ManifestSet): RoleManifest {
@@ -75,7 +75,7 @@ describe('applyManifests', () => {
 
     expect(await store.listPolicyVersions()).toEqual([result.record]);
     const stored = await store.policyManifests(result.record.id);
-    const expected: StoredManifest[] = [...examples.apis, ...examples.roles, ...examples.agents, ...(examples.templates ?? []), ...(examples.playbooks ?? [])]
+    const expected: StoredManifest[] = [...examples.apis, ...examples.roles, ...examples.agents, ...(examples.templates ?? []), ...(examples.playbooks ?? []), ...(examples.dataPolicies ?? [])]
       .map((content) => ({ key: manifestKey(content), content, source: examples.sources!.get(manifestKey(content))! }))
       .sort((a, b) => (a.key < b.key ? -1 : 1));
     expect(stored).toEqual(expected);
@@ -144,6 +144,7 @@ describe('applyManifests', () => {
       agents: thenManifests.flatMap((manifest) => (manifest.content.kind === 'Agent' ? [manifest.content] : [])),
       templates: thenManifests.flatMap((manifest) => (manifest.content.kind === 'AgentTemplate' ? [manifest.content] : [])),
       playbooks: thenManifests.flatMap((manifest) => (manifest.content.kind === 'Playbook' ? [manifest.content] : [])),
+      dataPolicies: thenManifests.flatMap((manifest) => (manifest.content.kind === 'DataPolicy' ? [manifest.content] : [])),
     };
     expect(compile(rebuilt).version).toBe(first.record.version);
   });

@@ -82,7 +82,8 @@ describe('loadManifests: the example folder', () => {
     expect(result.set.agents).toHaveLength(8);
     expect(result.set.templates?.map((template) => [template.metadata.name, template.spec.preApproved])).toEqual([['standard-support-bot', true], ['support-supervisor-bot', false]]);
     expect(result.set.playbooks?.map((playbook) => playbook.metadata.name)).toEqual(['default-response']);
-    expect(result.files).toHaveLength(16);
+    expect(result.set.dataPolicies?.map((policy) => policy.metadata.name)).toEqual(['no-training-on-personal-data']);
+    expect(result.files).toHaveLength(17);
     expect(result.files.some((file) => file.endsWith('crm.openapi.yaml'))).toBe(true);
   });
 
