@@ -59,7 +59,7 @@ export const GatewayConfigSchema = strictObject({
       maxBodyBytes: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'largest body inspected for parameter checks' }),
       maxJsonDepth: Type.Integer({ minimum: 1, maximum: 256, default: 32 }),
       maxUrlBytes: Type.Integer({ minimum: 256, default: 8192 }),
-      maxFilteredResponseBytes: Type.Integer({ minimum: 1024, default: 16_777_216, description: 'largest response a field rule filters' }),
+      maxFilteredResponseBytes: Type.Integer({ minimum: 1024, default: 16_777_216, description: 'largest answer field rules filter whole; a JSON array beyond 1 MiB is filtered record by record, each record at most this size' }),
     }, { default: {} }),
     timeouts: strictObject({
       connectMs: Type.Integer({ minimum: 1, default: 5000 }),
