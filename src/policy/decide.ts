@@ -57,11 +57,7 @@ export function decide(snapshot: Snapshot, request: DecisionRequest, routed?: Ro
     return deny(snapshot, 'WARDEN_API_RETIRED', `API ${api.name} ${why}${replacement}`, operation.api.name, operation.id, findAlternatives(snapshot, agent, { operation }, time));
   }
   const refusal = operation.dataPolicies.length === 0 && agent.purposes === null ? undefined : dataRefusal(agent, operation, request.context?.purpose);
-  if (refusal !== undefined) {
-    // Only what the same purpose and region may read is worth naming.
-    const purpose = request.context?.purpose;
-    return denyWithAlternatives(snapshot, agent, operation, time, refusal.code, refusal.message, (candidate) => dataRefusal(agent, candidate, purpose) === undefined);
-  }
+  if (refusal !== undefined) return denyWithAlternatives(snapshot, agent, operation, request, time, refusal.code, refusal.message);
   // Every role's forbids first: a forbid wins over any grant, and is the more useful answer
   // even where nothing grants the operation.
   const roles = agent.access.roles;
@@ -75,7 +71,7 @@ export function decide(snapshot: Snapshot, request: DecisionRequest, routed?: Ro
       input ??= evaluationInput(request, match, time);
       if (forbidApplies(forbid.conditions, input)) {
         const reason = forbid.reason ? `: ${forbid.reason}` : '';
-        const decision = denyWithAlternatives(snapshot, agent, operation, time, 'WARDEN_AUTHZ_FORBIDDEN', `${api.name}.${operation.id} is forbidden by ${formatRuleRef(forbid.ref)}${reason}`);
+        const decision = denyWithAlternatives(snapshot, agent, operation, request, time, 'WARDEN_AUTHZ_FORBIDDEN', `${api.name}.${operation.id} is forbidden by ${formatRuleRef(forbid.ref)}${reason}`);
         decision.matched = forbid.ref;
         return decision;
       }
@@ -103,7 +99,7 @@ export function decide(snapshot: Snapshot, request: DecisionRequest, routed?: Ro
     }
   }
   if (!granted) {
-    return denyWithAlternatives(snapshot, agent, operation, time, 'WARDEN_AUTHZ_NOT_GRANTED', `no role of agent ${agent.name} grants ${api.name}.${operation.id}`);
+    return denyWithAlternatives(snapshot, agent, operation, request, time, 'WARDEN_AUTHZ_NOT_GRANTED', `no role of agent ${agent.name} grants ${api.name}.${operation.id}`);
   }
   const decision = deny(snapshot, firstFailure!.code, firstFailure!.message, api.name, operation.id, NO_ALTERNATIVES);
   decision.failed = {
@@ -139,8 +135,10 @@ function forbidApplies(conditions: CompiledGrant['conditions'], input: Evaluatio
 }
 
 /** A denial of a known operation, with what the agent may use instead and, for data, what similar data it can have. */
-function denyWithAlternatives(snapshot: Snapshot, agent: CompiledAgent, operation: CompiledOperation, time: number, reason: ErrorCode, message: string, usable?: (candidate: CompiledOperation) => boolean): MutableDecision {
-  const alternatives = findAlternatives(snapshot, agent, { operation }, time, usable);
+function denyWithAlternatives(snapshot: Snapshot, agent: CompiledAgent, operation: CompiledOperation, request: DecisionRequest, time: number, reason: ErrorCode, message: string): MutableDecision {
+  // Only what the same purpose and region may read is worth naming.
+  const purpose = request.context?.purpose;
+  const alternatives = findAlternatives(snapshot, agent, { operation }, time, (candidate) => dataRefusal(agent, candidate, purpose) === undefined);
   return deny(snapshot, reason, message, operation.api.name, operation.id, alternatives, dataHint(operation, alternatives));
 }
 

@@ -35,7 +35,7 @@ export function responseFilter(options: ResponseFilterOptions): Filter {
     }
     const decoding = decoderFor(upstream.headers['content-encoding']);
     if (decoding === undefined) return withhold(ctx, `the upstream answered with content encoding ${String(upstream.headers['content-encoding'])}, which the gateway cannot read`);
-    const shaper = new ResponseShaper(rules, options.pseudonymKey, ctx.context);
+    const shaper = new ResponseShaper(rules, options.pseudonymKey, ctx.context, upstream.status >= 200 && upstream.status < 300);
     const findings = new ShapeFindings();
     const source = decoded(upstream.body, decoding.decoder)[Symbol.asyncIterator]();
     const head: Buffer[] = [];
@@ -74,33 +74,44 @@ export function responseFilter(options: ResponseFilterOptions): Filter {
       return filterWhole(ctx, upstream, Buffer.concat(head), shaper, findings);
     }
     const splitter = new JsonArraySplitter(options.maxBytes);
-    async function* filtered(): AsyncGenerator<string> {
-      let first = true;
-      const shape = (texts: string[]): string => {
-        let out = '';
-        for (let i = 0; i < texts.length; i++) {
-          const shaped = shaper.record(JSON.parse(texts[i]!), findings);
-          if (shaped === WITHHELD) {
-            findings.withheld++;
-            continue;
-          }
-          findings.records++;
-          out += first ? JSON.stringify(shaped) : `,${JSON.stringify(shaped)}`;
-          first = false;
+    let first = true;
+    const shape = (texts: string[]): string => {
+      let out = '';
+      for (let i = 0; i < texts.length; i++) {
+        const shaped = shaper.record(JSON.parse(texts[i]!), findings);
+        if (shaped === WITHHELD) {
+          findings.withheld++;
+          continue;
         }
-        if (findings.denied !== undefined) throw new StreamRefusal('WARDEN_DATA_PII_DENIED', deniedDetail(findings));
-        return out;
-      };
+        findings.records++;
+        out += first ? JSON.stringify(shaped) : `,${JSON.stringify(shaped)}`;
+        first = false;
+      }
+      if (findings.denied !== undefined) throw new StreamRefusal('WARDEN_DATA_PII_DENIED', deniedDetail(findings));
+      return out;
+    };
+    // The megabyte already read is filtered before anything is sent: a failure in it is still a clean refusal.
+    let opening = '[';
+    try {
+      for (const chunk of head) opening += shape(splitter.push(chunk));
+    } catch (error) {
+      note(ctx, findings);
+      if (error instanceof StreamRefusal) {
+        upstream.body.destroy();
+        return { kind: 'respond', status: 403, code: error.code, detail: error.message };
+      }
+      return withhold(ctx, notFilterable(error as Error));
+    }
+    async function* filtered(): AsyncGenerator<string> {
       try {
-        yield '[';
-        for (const chunk of head) yield shape(splitter.push(chunk));
+        yield opening;
         for (let next = await source.next(); !next.done; next = await source.next()) yield shape(splitter.push(next.value));
         splitter.end();
         yield ']';
       } catch (error) {
         // Noted before the stream fails, so the gateway records this rather than an upstream fault.
         if (error instanceof StreamRefusal) ctx.failure = { code: error.code, detail: error.message };
-        else if (error instanceof SyntaxError || (error as Error).name === 'JsonArrayError') ctx.failure = { code: 'WARDEN_RESPONSE_NOT_FILTERABLE', detail: `the upstream answer broke off the JSON array: ${(error as Error).message}` };
+        else if (isBrokenJson(error as Error)) ctx.failure = { code: 'WARDEN_RESPONSE_NOT_FILTERABLE', detail: notFilterable(error as Error) };
         throw error;
       } finally {
         note(ctx, findings);
@@ -139,6 +150,14 @@ export function responseFilter(options: ResponseFilterOptions): Filter {
       return filterBody(ctx, upstream, rules);
     },
   };
+}
+
+function isBrokenJson(error: Error): boolean {
+  return error instanceof SyntaxError || error.name === 'JsonArrayError';
+}
+
+function notFilterable(error: Error): string {
+  return `the upstream answer is not a well-formed JSON array within the limits: ${error.message}`;
 }
 
 /** Whether the first non-whitespace byte of the bytes read so far opens an array. */

@@ -30,10 +30,14 @@ export class ResponseShaper {
   /** The context claim value rows must equal; undefined when the grant binds no rows. */
   readonly #bound: string | undefined;
 
-  constructor(rules: CompiledResponseRules, hashKey: Buffer, context: Readonly<Record<string, string>> | undefined) {
-    this.#rules = rules;
+  /**
+   * `rowsApply`: whether the answer holds records at all. An error answer (a 404 for a missing
+   * order) is no record of another customer; its fields are still filtered and masked.
+   */
+  constructor(rules: CompiledResponseRules, hashKey: Buffer, context: Readonly<Record<string, string>> | undefined, rowsApply = true) {
+    this.#rules = rowsApply || rules.rows === undefined ? rules : { ...rules, rows: undefined };
     this.#hashKey = hashKey;
-    this.#bound = rules.rows === undefined ? undefined : context?.[rules.rows.claim];
+    this.#bound = this.#rules.rows === undefined ? undefined : context?.[this.#rules.rows.claim];
   }
 
   /** One record, changed in place where possible; WITHHELD when it is not the task's. */
@@ -93,18 +97,19 @@ export class ResponseShaper {
   }
 
   /**
-   * Masks a field the grant names. `redact` needs no look at the value (the field's name is
-   * recorded); `partial` and `hash` ask the recognizers what it is, so an e-mail keeps its
-   * domain, a secret or birth date is never partly shown, and a pseudonym says its class.
+   * Masks a field the grant names. `partial` and `hash` ask the recognizers what it is, so an
+   * e-mail keeps its domain, a secret or birth date is never partly shown, and a pseudonym says
+   * its class; `redact` asks only when the grant has PII rules (whose classes are recorded).
    */
   #masker(style: 'redact' | 'partial' | 'hash', findings: ShapeFindings): Masker {
     const key = this.#hashKey;
     return (value, where) => {
       findings.masked.add(where);
-      if (style === 'redact' || (typeof value !== 'string' && typeof value !== 'number')) return REDACTED;
+      // Without PII rules a redacted field's class is not worth a recognizer run: its name is recorded.
+      if ((style === 'redact' && this.#rules.pii === undefined) || (typeof value !== 'string' && typeof value !== 'number')) return REDACTED;
       const piiClass = recognizePii(value, lastName(where));
       if (piiClass !== undefined) findings.classes.add(piiClass);
-      return maskPii(value, piiClass, style, key);
+      return style === 'redact' ? REDACTED : maskPii(value, piiClass, style, key);
     };
   }
 }
