@@ -3,6 +3,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/model/audit-event.js';
 import { startEchoUpstream, startHarness, type Harness } from '../support/gateway-harness.js';
+import { uncaughtDuring } from '../support/uncaught-during.js';
 
 // Per-grant data protection end to end: a real upstream on port 0 answers, the real gateway
 // filters, and what the agent receives, what the upstream receives and what the audit log
@@ -84,19 +85,6 @@ function json(answer: Answer): any {
 
 const sorted = (values: readonly string[] | undefined) => [...(values ?? [])].sort();
 
-/** Errors nobody handled while `run` ran and a moment after: in `warden start` each would end the process. */
-async function uncaughtDuring<T>(run: () => Promise<T>): Promise<{ result: T; uncaught: string[] }> {
-  const uncaught: string[] = [];
-  const listener = (error: Error) => uncaught.push(`${error.name}: ${error.message}`);
-  process.on('uncaughtException', listener);
-  try {
-    const result = await run();
-    await sleep(50);
-    return { result, uncaught };
-  } finally {
-    process.off('uncaughtException', listener);
-  }
-}
 
 // ---- What the upstream holds ----------------------------------------------------------------
 

@@ -12,6 +12,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/model/audit-event.js';
 import { startEchoUpstream, startHarness, type Harness } from '../support/gateway-harness.js';
+import { uncaughtDuring } from '../support/uncaught-during.js';
+import { writable } from '../support/writable.js';
 
 // The memory checks measure what is still referenced, not garbage waiting for the collector:
 // this test process runs gateway, upstream and client, whose socket reads are all garbage.
@@ -69,23 +71,6 @@ function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T>
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Errors no one handled while `run` ran, and a moment after (stream errors are emitted
- * later). Vitest catches them; in `warden start` each one would end the gateway process.
- */
-async function uncaughtDuring<T>(run: () => Promise<T>): Promise<{ result: T; uncaught: string[] }> {
-  const uncaught: string[] = [];
-  const listener = (error: Error) => uncaught.push(`${error.name}: ${error.message}`);
-  process.on('uncaughtException', listener);
-  try {
-    const result = await run();
-    await sleep(50);
-    return { result, uncaught };
-  } finally {
-    process.off('uncaughtException', listener);
-  }
 }
 
 /** A promise with its resolve function outside. */
@@ -714,17 +699,6 @@ describe('streaming', () => {
   afterAll(async () => {
     await h?.close();
     await upstream?.close();
-  });
-
-  /** Resolves on 'drain', or on 'close' when the reader is gone. */
-  const writable = (stream: NodeJS.WritableStream & { destroyed: boolean }) => new Promise<void>((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
   });
 
   /** Live memory: what a buffering or backpressure-ignoring gateway would grow, garbage excluded. */

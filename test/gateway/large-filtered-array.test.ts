@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/model/audit-event.js';
 import { startEchoUpstream, startHarness, type Harness } from '../support/gateway-harness.js';
+import { writable } from '../support/writable.js';
 
 // Large answers under field rules: a top-level JSON array is filtered record by record as it
 // arrives, so a 50 MB export streams through the gateway in bounded memory; anything else is
@@ -69,18 +70,6 @@ const EXPORT_BYTES = (() => {
   return total;
 })();
 
-/** Resolves when `stream` can take more, or is gone. */
-function writable(stream: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
-}
 
 /** Writes records [0, count) as a JSON array in batches, waiting whenever the sink is full; `tail` replaces the closing `]`. */
 async function writeArray(sink: NodeJS.WritableStream & { destroyed: boolean; writableNeedDrain: boolean }, count: number, tail = ']'): Promise<void> {
