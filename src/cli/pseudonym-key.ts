@@ -19,14 +19,22 @@ export async function pseudonymKey(reference: string | undefined, dataDirectory:
   }
   const file = path.join(dataDirectory, 'pseudonym-key');
   try {
-    return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
+    return keyIn(file, await readFile(file, 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const key = randomBytes(32);
   // `wx`: two processes starting at once never overwrite each other's key.
-  await writeFile(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' }).catch(async (error: NodeJS.ErrnoException) => {
+  await writeFile(file, `${randomBytes(KEY_BYTES).toString('hex')}\n`, { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EEXIST') throw error;
   });
-  return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
+  return keyIn(file, await readFile(file, 'utf8'));
+}
+
+const KEY_BYTES = 32;
+
+/** The key a key file holds: 64 hex digits. A damaged file is an error, never a weak key. */
+function keyIn(file: string, text: string): Buffer {
+  const hex = text.trim();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${file} does not hold a pseudonym key (64 hex digits); restore it from a backup, or delete it to make a new one (pseudonyms will change)`);
+  return Buffer.from(hex, 'hex');
 }
