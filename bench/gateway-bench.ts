@@ -34,7 +34,9 @@ Options:
                      the default) or pipeline (stream.pipeline, the idiomatic and slower way)
   --limits           give Warden's grant a rate limit and a quota (never reached), so every
                      call runs the in-memory limiter and answers with RateLimit headers
-  --field-rules      the upstream answers a 1 KB customer record and Warden's grant filters it
+  --record           the upstream answers a 1 KB customer record (with personal data in it)
+                     instead of a small item, passed through unfiltered
+  --field-rules      the upstream answers the 1 KB customer record and Warden's grant filters it
                      (drops a field, masks two, redacts the PII it finds in the rest), so the
                      run shows what response data protection costs; target ≥ ${TARGET_FIELD_RULES_RATIO}× the bare proxy
   --sinks            turn the audit export on (two JSONL sinks: the records and OCSF 6003), so
@@ -54,6 +56,8 @@ interface Options {
   readonly limits: boolean;
   readonly sinks: boolean;
   readonly fieldRules: boolean;
+  /** The upstream answers the 1 KB customer record (implied by fieldRules). */
+  readonly record: boolean;
   readonly json: boolean;
 }
 
@@ -83,6 +87,7 @@ function options(): Options {
       limits: { type: 'boolean', default: false },
       sinks: { type: 'boolean', default: false },
       'field-rules': { type: 'boolean', default: false },
+      record: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -113,6 +118,7 @@ function options(): Options {
     limits: values.limits,
     sinks: values.sinks,
     fieldRules: values['field-rules'],
+    record: values.record || values['field-rules'],
     json: values.json,
   };
 }
@@ -159,7 +165,7 @@ async function main(): Promise<void> {
   const execArgv = opts.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`];
   const children: Child<unknown>[] = [];
   try {
-    const upstream = await Child.start<UpstreamReady>('upstream', file('upstream.js'), { args: opts.fieldRules ? ['--record'] : [] });
+    const upstream = await Child.start<UpstreamReady>('upstream', file('upstream.js'), { args: opts.record ? ['--record'] : [] });
     children.push(upstream);
     const [bare, warden, loader] = await Promise.all([
       Child.start<ProxyReady>('bare proxy', file('bare-proxy.js'), { args: [upstream.ready.url, opts.baseline], execArgv }),
@@ -173,7 +179,7 @@ async function main(): Promise<void> {
     await sanityCheck(bare, warden, authorization, upstreamBody, opts);
 
     const cpus = os.cpus();
-    log(`gateway benchmark: ${opts.rounds} rounds × ${opts.duration} s per proxy, alternating, ${opts.connections} connections, warm-up ${opts.warmup} s, bare proxy ${opts.baseline}${opts.limits ? ', Warden with a rate limit and a quota' : ''}${opts.sinks ? ', Warden exporting to two audit sinks' : ''}${opts.fieldRules ? ', a 1 KB customer record filtered by field rules and PII masking' : ''}`);
+    log(`gateway benchmark: ${opts.rounds} rounds × ${opts.duration} s per proxy, alternating, ${opts.connections} connections, warm-up ${opts.warmup} s, bare proxy ${opts.baseline}${opts.limits ? ', Warden with a rate limit and a quota' : ''}${opts.sinks ? ', Warden exporting to two audit sinks' : ''}${opts.fieldRules ? ', a 1 KB customer record filtered by field rules and PII masking' : opts.record ? ', a 1 KB customer record passed through' : ''}`);
     log(`Node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}); processes: upstream ${upstream.pid}, bare ${bare.pid}, warden ${warden.pid}, load ${loader.pid}`);
     log(`request: GET ${ALLOWED_PATH} with a Warden API key (the bare proxy gets the same bytes)`);
 

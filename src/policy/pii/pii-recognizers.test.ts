@@ -241,6 +241,9 @@ describe('recognizePii: phone', () => {
     ['415.555.2671', 'cell'],
     [4155552671, 'phoneNumber'],
     ['4155552671', 'contact_number'],
+    // Under a phone field, any international number of E.164 length counts, without full validation.
+    ['+44 20 7946 0958', 'phone'],
+    ['+49 1234 5678901', 'mobile'],
   ]);
   expectClass(undefined, [
     ['(415) 555-2671', undefined],
@@ -253,6 +256,8 @@ describe('recognizePii: phone', () => {
     ['+49 1234 5678901', undefined],
     ['call +1 415 555 2671', undefined],
     ['12345', 'phone'],
+    ['+49 123', 'phone'],
+    ['+1 415 555 2671 123 456 7', 'phone'],
     ['+1 415 555 2671 123 456', undefined],
     ['+1-415-555-2671-0000-1111', undefined],
   ]);
