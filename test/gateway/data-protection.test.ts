@@ -3,6 +3,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/model/audit-event.js';
 import { startEchoUpstream, startHarness, type Harness } from '../support/gateway-harness.js';
+import { send as sendRaw, type Answer, type SendOptions } from '../support/http-send.js';
 import { uncaughtDuring } from '../support/uncaught-during.js';
 
 // Per-grant data protection end to end: a real upstream on port 0 answers, the real gateway
@@ -45,27 +46,10 @@ ${grants.map((grant) => `    - ${grant}\n`).join('')}`;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-interface Answer {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Buffer;
-  /** False when the connection was cut before the answer ended. */
-  readonly complete: boolean;
-}
 
-/** One request on its own connection, with the agent's key; the answer once the response has closed. */
-function send(h: Harness, target: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${h.url}${target}`, { method: options.method ?? 'GET', headers: { authorization: `Bearer ${h.keys[KEY_ID]!}`, ...options.headers }, agent: false });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', () => undefined);
-      res.on('close', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), complete: res.complete }));
-    });
-    req.end(options.body);
-  });
+/** One request on its own connection, with the agent's key. */
+function send(h: Harness, target: string, options: SendOptions = {}): Promise<Answer> {
+  return sendRaw(`${h.url}${target}`, { ...options, headers: { authorization: `Bearer ${h.keys[KEY_ID]!}`, ...options.headers } });
 }
 
 /** The problem document of a refusal, after checking it is one with this status. */
@@ -283,7 +267,7 @@ describe('data protection of answers and request bodies', () => {
   }
 
   /** The one audit record of this answer, after checking every request so far has exactly one. */
-  async function recordOf(answer: Answer): Promise<AuditEvent> {
+  async function recordOf(answer: Pick<Answer, 'headers'>): Promise<AuditEvent> {
     const requestId = answer.headers['x-request-id'];
     expect(typeof requestId).toBe('string');
     const all = await h.auditEvents(sent);
@@ -556,7 +540,7 @@ describe('data protection of answers and request bodies', () => {
     });
 
     it('masks a chunked JSON request body too (no content-length from the agent)', async () => {
-      const answer = await new Promise<Answer>((resolve, reject) => {
+      const answer = await new Promise<Pick<Answer, 'status' | 'headers' | 'body' | 'complete'>>((resolve, reject) => {
         sent++;
         const req = http.request(`${h.url}/crm/payments`, { method: 'POST', headers: { authorization: `Bearer ${h.keys[KEY_ID]!}`, 'content-type': 'application/json; charset=utf-8' }, agent: false });
         req.on('error', reject);

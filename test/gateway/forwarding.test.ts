@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/model/audit-event.js';
 import { startEchoUpstream, startHarness, type Harness } from '../support/gateway-harness.js';
+import { send, type Answer, type SendOptions } from '../support/http-send.js';
 import { uncaughtDuring } from '../support/uncaught-during.js';
 import { writable } from '../support/writable.js';
 
@@ -126,49 +127,6 @@ async function startRawUpstream(raw: string): Promise<Upstream> {
       server.close(() => resolve());
     }),
   };
-}
-
-/** What the test client got: `complete` is false when the connection was cut mid-answer. */
-interface Answer {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  /** Header names and values as received, lower-cased names. */
-  readonly rawHeaders: readonly string[];
-  readonly body: Buffer;
-  readonly complete: boolean;
-  readonly localPort: number | undefined;
-}
-
-interface SendOptions {
-  readonly method?: string;
-  readonly headers?: Record<string, string>;
-  readonly body?: string | Buffer;
-  readonly agent?: http.Agent;
-}
-
-/** One request on a real socket; rejects only when no response started (refused, cut before the status line). */
-function send(url: string, options: SendOptions = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', () => undefined);
-      // 'close' comes after 'end', or alone when the connection was cut: res.complete tells which.
-      res.on('close', () => {
-        resolve({
-          status: res.statusCode!,
-          headers: res.headers,
-          rawHeaders: res.rawHeaders.map((value, index) => (index % 2 === 0 ? value.toLowerCase() : value)),
-          body: Buffer.concat(chunks),
-          complete: res.complete,
-          localPort: res.socket?.localPort,
-        });
-      });
-    });
-    req.end(options.body);
-  });
 }
 
 /** Values of one header in raw order (repeated headers stay separate). */

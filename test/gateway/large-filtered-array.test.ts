@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/model/audit-event.js';
 import { startEchoUpstream, startHarness, type Harness } from '../support/gateway-harness.js';
+import { send, type Answer } from '../support/http-send.js';
 import { writable } from '../support/writable.js';
 
 // Large answers under field rules: a top-level JSON array is filtered record by record as it
@@ -217,18 +218,10 @@ async function recordOf(h: Harness, answer: { headers: http.IncomingHttpHeaders 
   }
 }
 
-/** One whole answer (for the small and refused ones). */
-function get(h: Harness, target: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; complete: boolean }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${h.url}${target}`, { headers: { authorization: `Bearer ${h.keys[KEY_ID]!}` }, agent: false });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', () => undefined);
-      res.on('close', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), complete: res.complete }));
-    });
-  });
+
+/** One whole answer (for the small and refused ones), on its own connection, with the agent's key. */
+function get(h: Harness, target: string): Promise<Answer> {
+  return send(`${h.url}${target}`, { headers: { authorization: `Bearer ${h.keys[KEY_ID]!}` } });
 }
 
 describe('large answers under field rules', () => {
