@@ -54,9 +54,9 @@ function time(bytes: number, iterations: number, rounds: number, run: () => void
 
 function wholeAnswer(rules: ResponseRules | undefined, text: string): () => void {
   if (rules === undefined) return () => JSON.stringify(JSON.parse(text));
-  const shaper = new ResponseShaper(compileResponseRules(rules, undefined)!, KEY, undefined);
+  const compiled = compileResponseRules(rules, undefined)!;
   return () => {
-    const shaped = shaper.document(JSON.parse(text), new ShapeFindings());
+    const shaped = new ResponseShaper(compiled, KEY, undefined, new ShapeFindings()).document(JSON.parse(text));
     if (!shaped.ok) throw new Error(shaped.detail);
     JSON.stringify(shaped.value);
   };
@@ -71,14 +71,14 @@ function listChunks(count: number): Buffer[] {
 }
 
 function streamedList(rules: ResponseRules, chunks: readonly Buffer[]): () => void {
-  const shaper = new ResponseShaper(compileResponseRules(rules, undefined)!, KEY, undefined);
+  const compiled = compileResponseRules(rules, undefined)!;
   return () => {
     const splitter = new JsonArraySplitter(1 << 20);
-    const findings = new ShapeFindings();
+    const shaper = new ResponseShaper(compiled, KEY, undefined, new ShapeFindings());
     let out = 0;
     for (const chunk of chunks) {
       for (const text of splitter.push(chunk)) {
-        const shaped = shaper.record(JSON.parse(text), findings);
+        const shaped = shaper.record(JSON.parse(text));
         if (shaped !== WITHHELD) out += JSON.stringify(shaped).length;
       }
     }

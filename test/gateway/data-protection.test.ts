@@ -574,6 +574,21 @@ describe('data protection of answers and request bodies', () => {
       expectNoneIn(event, [VISA, VISA.replaceAll(' ', '')]);
     });
 
+    it('judges a form body field by field: masks what the rules mask, refuses what they deny', async () => {
+      const masked = await call('/crm/payments', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `amount=5&card=${encodeURIComponent(VISA)}&note=thanks` });
+      expect(masked.status).toBe(200);
+      const seen = new URLSearchParams(upstream.seen.at(-1)!.body);
+      expect(seen.get('card')).not.toContain('4111 1111');
+      expect(seen.get('amount')).toBe('5');
+      expect(seen.get('note')).toBe('thanks');
+      expect((await recordOf(masked)).data?.request).toEqual({ piiClasses: ['payment_card'], maskedFields: ['card'] });
+      const before = upstream.seen.length;
+      const refused = await call('/crm/refunds', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `amount=5&card=${encodeURIComponent(VISA)}` });
+      expect(problem(refused, 403).code).toBe('WARDEN_DATA_PII_DENIED');
+      expect(upstream.seen.length).toBe(before);
+      await recordOf(refused);
+    });
+
     it('forwards a request body without PII byte for byte under request rules', async () => {
       const body = '{ "amount": 5,\n  "reason": "damaged in transit" }';
       const answer = await call('/crm/refunds', { method: 'POST', headers: { 'content-type': 'application/json' }, body });

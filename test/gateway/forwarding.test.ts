@@ -327,6 +327,7 @@ describe('response field rules', () => {
     '/crm/archive/a-2': { type: 'application/json', encoding: 'zstd', body: gzipSync(JSON.stringify(customer)) },
     '/crm/archive/a-3': { type: 'application/json', encoding: 'gzip', body: Buffer.concat([gzipSync(JSON.stringify(customer)).subarray(0, 20), Buffer.from('not gzip at all, but with ada@example.com')]) },
     '/crm/broken/b-1': { type: 'application/json', body: '{"email": "ada@example.com", "ssn": "123-45-6789"' },
+    '/crm/partial/p-1': { type: 'application/json', status: 206, body: '150000' },
     '/crm/baskets/b-1': { type: 'application/json', body: JSON.stringify({ id: 'b-1', items: [{ id: 'i-1', ssn: '123-45-6789' }, { id: 'i-2', ssn: '987-65-4321' }] }) },
   };
 
@@ -337,7 +338,6 @@ describe('response field rules', () => {
         // Answers without a body: nothing in them can be filtered.
         if (req.method === 'DELETE') return res.writeHead(204).end();
         if (req.method === 'HEAD') return res.writeHead(200, { 'content-type': 'application/json', 'content-length': '42' }).end();
-        if (req.headers['if-none-match'] === '"v1"') return res.writeHead(304, { etag: '"v1"' }).end();
       }
       if (path === '/crm/cut/c-1') {
         // Half a JSON document, then a reset: the upstream broke off while the gateway read it.
@@ -357,14 +357,14 @@ describe('response field rules', () => {
         [apiManifest('crm', '{ url: "${UPSTREAM}" }', '/crm', [
           get('getCustomer', '/customers/{id}'), get('getOrder', '/orders/{id}'), get('getProfile', '/profiles/{id}'), get('listCustomers', '/customers'),
           get('getNote', '/notes/{id}'), get('getArchive', '/archive/{id}'), get('getBroken', '/broken/{id}'), get('getBasket', '/baskets/{id}'),
-          get('getCut', '/cut/{id}'), get('getRecord', '/records/{id}'), '{ id: headRecord, method: HEAD, path: "/records/{id}" }', '{ id: deleteRecord, method: DELETE, path: "/records/{id}" }',
+          get('getCut', '/cut/{id}'), get('getRecord', '/records/{id}'), get('getPartial', '/partial/{id}'), '{ id: headRecord, method: HEAD, path: "/records/{id}" }', '{ id: deleteRecord, method: DELETE, path: "/records/{id}" }',
         ])],
         [
           '{ api: crm, operations: [getCustomer], response: { mask: [email, phone], drop: [internalNotes, ssn] } }',
           '{ api: crm, operations: [getOrder], response: { mask: ["items[].ssn"], drop: ["items[].cost"] } }',
           '{ api: crm, operations: [getProfile], response: { allow: [id, name, address.city] } }',
           '{ api: crm, operations: [listCustomers], response: { mask: [email], drop: [ssn] } }',
-          '{ api: crm, operations: [getNote, getArchive, getBroken, getCut], response: { mask: [email, ssn] } }',
+          '{ api: crm, operations: [getNote, getArchive, getBroken, getCut, getPartial], response: { mask: [email, ssn] } }',
           '{ api: crm, operations: [getBasket], response: { allow: [id, items.id] } }',
           '{ api: crm, operations: [getRecord, headRecord, deleteRecord], response: { mask: [email] } }',
         ],
@@ -473,7 +473,6 @@ describe('response field rules', () => {
   it.each([
     ['DELETE answered 204', 'DELETE', {}, 204],
     ['HEAD answered 200 without a body', 'HEAD', {}, 200],
-    ['a conditional GET answered 304', 'GET', { 'if-none-match': '"v1"' }, 304],
   ] as const)('passes %s to an operation with rules: there is nothing to filter', async (_, method, headers, status) => {
     const answer = await calls.send('/crm/records/r-1', { method, headers });
     expect(answer.status).toBe(status);
@@ -481,6 +480,27 @@ describe('response field rules', () => {
     const event = await calls.recordOf(answer);
     expect(event.decision.outcome).toBe('allow');
     expect(event.http.status).toBe(status);
+  });
+
+  it('asks the upstream for the whole answer, in an encoding it reads: no Range, no conditionals, its own Accept-Encoding', async () => {
+    const before = upstream.seen.length;
+    // A range would be a fragment no rule can judge; an ETag match would tell the agent what the unfiltered body is.
+    const answer = await calls.send('/crm/customers/c-1', { headers: { range: 'bytes=40-60', 'if-none-match': '"v1"', 'if-modified-since': 'Mon, 01 Jan 2024 00:00:00 GMT', 'accept-encoding': 'zstd' } });
+    expect(json(answer)).toMatchObject({ id: 'c-1', email: '***' });
+    const seen = upstream.seen.slice(before)[0]!;
+    expect(seen.headers.range).toBeUndefined();
+    expect(seen.headers['if-none-match']).toBeUndefined();
+    expect(seen.headers['if-modified-since']).toBeUndefined();
+    expect(seen.headers['accept-encoding']).toBe('gzip, deflate, br');
+    await calls.recordOf(answer);
+  });
+
+  it('refuses a partial answer (206) to an operation with rules', async () => {
+    const answer = await calls.send('/crm/partial/p-1');
+    expect(answer.status).toBe(502);
+    expect(problemCode(answer)).toBe('WARDEN_RESPONSE_NOT_FILTERABLE');
+    expect(answer.body.toString('utf8')).not.toContain('150000');
+    await calls.recordOf(answer);
   });
 });
 

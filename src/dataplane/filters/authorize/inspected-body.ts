@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { parseUrlEncoded } from '../route/canonical-target.js';
+import { isJsonMediaType, mediaType } from '../../media-type.js';
 import { parseStrictJson } from './strict-json.js';
 
 export type InspectedBody =
@@ -34,7 +35,7 @@ export async function readInspectedBody(req: IncomingMessage, limits: { readonly
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return malformed(`a ${encoding.slice(0, 32)}-encoded body cannot be inspected; send it uncompressed`);
   const type = mediaType(req.headers['content-type']);
-  const isJson = type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+  const isJson = isJsonMediaType(type);
   const isForm = type === 'application/x-www-form-urlencoded';
   if (!isJson && !isForm) return malformed(`this operation's parameters are checked, so its body must be application/json or application/x-www-form-urlencoded, not "${type.slice(0, 64) || 'none'}"`);
   const declared = Number(req.headers['content-length']);
@@ -75,12 +76,6 @@ export async function readInspectedBody(req: IncomingMessage, limits: { readonly
     }
   }
   return { ok: true, bytes, fields };
-}
-
-function mediaType(header: string | undefined): string {
-  if (header === undefined) return '';
-  const semicolon = header.indexOf(';');
-  return (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase();
 }
 
 function malformed(detail: string): InspectedBody {

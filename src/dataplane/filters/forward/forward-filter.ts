@@ -97,13 +97,30 @@ export function forwardFilter(options: ForwardOptions): ForwardFilter {
 function forwardedHeaders(ctx: RequestContext, protocol: string, credentialHeader: string | undefined): string[] {
   const raw = ctx.req.rawHeaders;
   const headers: string[] = [];
+  const filtered = answerIsFiltered(ctx);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (!isStrippedRequestHeader(name) && name !== credentialHeader) headers.push(name, raw[i + 1]!);
+    if (!isStrippedRequestHeader(name) && name !== credentialHeader && !(filtered && ANSWER_SHAPING.has(name))) headers.push(name, raw[i + 1]!);
   }
+  // An answer the gateway filters must come whole and in an encoding it can read.
+  if (filtered) headers.push('accept-encoding', 'gzip, deflate, br');
   headers.push('x-forwarded-for', ctx.clientIp, 'x-forwarded-proto', protocol, 'x-request-id', ctx.requestId);
   if (ctx.agent !== undefined) headers.push('x-warden-agent', ctx.agent.name);
   return headers;
+}
+
+/**
+ * Request headers that would let the agent shape the answer the gateway filters: a byte range
+ * is a fragment no field rule can judge (a bare `150000` out of a record), a conditional
+ * request turns an ETag into an oracle for guessed contents, and its own Accept-Encoding could
+ * ask for an encoding the gateway cannot read.
+ */
+const ANSWER_SHAPING = new Set(['range', 'if-range', 'if-none-match', 'if-modified-since', 'accept-encoding']);
+
+/** The grant filters or counts the answer, so the response filter will read it. */
+function answerIsFiltered(ctx: RequestContext): boolean {
+  const obligations = ctx.decision?.allowed === true ? ctx.decision.obligations : undefined;
+  return obligations !== undefined && (obligations.response !== undefined || obligations.countsRecords);
 }
 
 /** The inspected body as read, or the client's stream; a chunked stream is counted on the way. */

@@ -19,6 +19,10 @@ export function decoderFor(encoding: string | string[] | undefined): { readonly 
 export function decoded(body: Readable, decoder: Transform | null): AsyncIterable<Buffer> {
   if (decoder === null) return body as AsyncIterable<Buffer>;
   body.on('error', (error) => decoder.destroy(error));
+  // A body dropped before its end (withheld, refused, the client gone) takes its decoder with it.
+  body.once('close', () => {
+    if (!body.readableEnded) decoder.destroy();
+  });
   body.pipe(decoder);
   return decoder as AsyncIterable<Buffer>;
 }

@@ -24,7 +24,9 @@ export function editField(value: unknown, path: FieldPath, depth: number, mask: 
   const last = depth === path.length - 1;
   for (const key of step.name === '*' ? Object.keys(value) : [step.name]) {
     if (!Object.hasOwn(value, key)) continue;
-    const where = at === '' ? key : `${at}.${key}`;
+    // A key `*` matched is the upstream's (it may be an e-mail address keying a map): recorded as `*`.
+    const name = step.name === '*' ? '*' : key;
+    const where = at === '' ? name : `${at}.${name}`;
     if (!last) value[key] = editField(value[key], path, depth + 1, mask, where);
     else if (mask === undefined) delete value[key];
     else value[key] = maskPresent(value[key], step.each, where, mask);

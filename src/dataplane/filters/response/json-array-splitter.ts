@@ -13,6 +13,9 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 
+/** Small pieces of an unfinished element joined into one at a time (each Buffer costs far more than a few bytes). */
+const JOIN_PIECES = 64;
+
 // Where the scan stands. BEFORE: nothing but whitespace yet. OPENED: after `[`. SEPARATED:
 // after a `,`. NESTED: inside an element that is a string, an array or an object. SCALAR:
 // inside a number or literal. AFTER: an element ended. CLOSED: after the final `]`.
@@ -156,6 +159,8 @@ export class JsonArraySplitter {
       this.#pendingBytes += length - start;
       if (this.#pendingBytes > this.#maxElementBytes) throw this.#tooLarge();
       this.#pending.push(Buffer.from(chunk.subarray(start)));
+      // Tiny chunks would cost a Buffer each: the last few are joined, each byte copied once more at most.
+      if (this.#pending.length % JOIN_PIECES === 0) this.#joinTail();
     }
     this.#state = state;
     this.#inString = inString;
@@ -183,6 +188,15 @@ export class JsonArraySplitter {
     this.#pending = [];
     this.#pendingBytes = 0;
     return text;
+  }
+
+  /** Joins the last JOIN_PIECES pending pieces into one, if they are small. */
+  #joinTail(): void {
+    const tail = this.#pending.slice(-JOIN_PIECES);
+    const bytes = tail.reduce((total, piece) => total + piece.length, 0);
+    if (bytes >= JOIN_PIECES * 1024) return;
+    this.#pending.length -= JOIN_PIECES;
+    this.#pending.push(Buffer.concat(tail, bytes));
   }
 
   #tooLarge(): JsonArrayError {

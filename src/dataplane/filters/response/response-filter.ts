@@ -2,10 +2,12 @@ import { Readable } from 'node:stream';
 import type { CompiledResponseRules } from '../../../policy/data-rules.js';
 import { CONTINUE, type Filter, type Verdict } from '../../pipeline/filter.js';
 import type { RequestContext, UpstreamResponse } from '../../pipeline/request-context.js';
+import { isJsonMediaType } from '../../media-type.js';
 import { upstreamBodyFailure } from '../forward/upstream-failure.js';
 import { decoded, decoderFor } from './decoded-body.js';
 import { JsonArraySplitter, looksLikeJsonArray } from './json-array-splitter.js';
-import { ResponseShaper, ShapeFindings, WITHHELD, deniedDetail } from './response-shaper.js';
+import { deniedDetail } from '../../pii-scan.js';
+import { ResponseShaper, ShapeFindings, WITHHELD } from './response-shaper.js';
 
 /** Answers up to this size are parsed whole; a larger JSON array is filtered record by record. */
 const WHOLE_BYTES = 1 << 20;
@@ -28,15 +30,19 @@ export interface ResponseFilterOptions {
  */
 export function responseFilter(options: ResponseFilterOptions): Filter {
   async function filterBody(ctx: RequestContext, upstream: UpstreamResponse, rules: CompiledResponseRules): Promise<Verdict> {
-    const type = String(upstream.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!(type === 'application/json' || type.endsWith('+json'))) {
+    // A part of an answer is no record: the gateway asked for the whole (no Range is forwarded).
+    if (upstream.status === 206) return withhold(ctx, 'the upstream answered with a part of the answer (206), which field rules cannot filter');
+    const contentType = String(upstream.headers['content-type'] ?? '');
+    if (!isJsonMediaType(contentType)) {
       if (rules.otherContent === 'pass') return CONTINUE;
-      return withhold(ctx, `the upstream answered ${type || 'without a content type'}, which field rules cannot filter`);
+      return withhold(ctx, `the upstream answered ${contentType.split(';')[0]!.trim() || 'without a content type'}, which field rules cannot filter`);
     }
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return withhold(ctx, `the upstream answered JSON in ${charset}; JSON is read as UTF-8 (RFC 8259)`);
     const decoding = decoderFor(upstream.headers['content-encoding']);
     if (decoding === undefined) return withhold(ctx, `the upstream answered with content encoding ${String(upstream.headers['content-encoding'])}, which the gateway cannot read`);
-    const shaper = new ResponseShaper(rules, options.pseudonymKey, ctx.context, upstream.status >= 200 && upstream.status < 300);
     const findings = new ShapeFindings();
+    const shaper = new ResponseShaper(rules, options.pseudonymKey, ctx.context, findings, upstream.status >= 200 && upstream.status < 300);
     // Most answers are small and say their length: read them with plain events, not an async iterator.
     const declared = Number(upstream.headers['content-length']);
     if (decoding.decoder === null && declared <= WHOLE_BYTES) {
@@ -89,7 +95,7 @@ export function responseFilter(options: ResponseFilterOptions): Filter {
     const shape = (texts: string[]): string => {
       let out = '';
       for (let i = 0; i < texts.length; i++) {
-        const shaped = shaper.record(JSON.parse(texts[i]!), findings);
+        const shaped = shaper.record(JSON.parse(texts[i]!));
         if (shaped === WITHHELD) {
           findings.withheld++;
           continue;
@@ -98,6 +104,8 @@ export function responseFilter(options: ResponseFilterOptions): Filter {
         out += first ? JSON.stringify(shaped) : `,${JSON.stringify(shaped)}`;
         first = false;
       }
+      // Kept current, so a client that leaves mid-list still has what it was sent recorded (and counted by record quotas).
+      note(ctx, findings);
       if (findings.denied !== undefined) throw new StreamRefusal('WARDEN_DATA_PII_DENIED', deniedDetail(findings));
       return out;
     };
@@ -140,10 +148,19 @@ export function responseFilter(options: ResponseFilterOptions): Filter {
     } catch {
       return withhold(ctx, 'the upstream answer is not valid JSON');
     }
-    const shaped = shaper.document(document, findings);
+    let shaped: ReturnType<ResponseShaper['document']>;
+    let body: Buffer;
+    try {
+      shaped = shaper.document(document);
+      body = shaped.ok ? Buffer.from(JSON.stringify(shaped.value)) : EMPTY;
+    } catch (error) {
+      // Nesting deep enough to exhaust the stack: not something field rules can walk.
+      if (error instanceof RangeError) return withhold(ctx, 'the upstream answer is nested too deeply to filter');
+      throw error;
+    }
     note(ctx, findings);
     if (!shaped.ok) return { kind: 'respond', status: 403, code: shaped.code, detail: shaped.detail };
-    ctx.responseBody = Buffer.from(JSON.stringify(shaped.value));
+    ctx.responseBody = body;
     ctx.upstream = { status: upstream.status, headers: rewrittenHeaders(upstream.headers), body: upstream.body };
     return CONTINUE;
   }
@@ -178,12 +195,19 @@ function smallBody(body: Readable): Promise<Buffer> {
   });
 }
 
+const EMPTY = Buffer.alloc(0);
+
 function isBrokenJson(error: Error): boolean {
-  return error instanceof SyntaxError || error.name === 'JsonArrayError';
+  return error instanceof SyntaxError || error instanceof RangeError || error.name === 'JsonArrayError';
 }
 
+/**
+ * Why a streamed list could not be filtered. The splitter's messages name byte positions only;
+ * JSON.parse's quote the record around the fault, which may be personal data, so they are not passed on.
+ */
 function notFilterable(error: Error): string {
-  return `the upstream answer is not a well-formed JSON array within the limits: ${error.message}`;
+  const why = error.name === 'JsonArrayError' ? error.message : error instanceof RangeError ? 'a record is nested too deeply' : 'a record is not valid JSON';
+  return `the upstream answer is not a well-formed JSON array within the limits: ${why}`;
 }
 
 /** Whether the first non-whitespace byte of the bytes read so far opens an array. */
@@ -223,7 +247,7 @@ function rewrittenHeaders(headers: UpstreamResponse['headers']): UpstreamRespons
 }
 
 // Describe the upstream's bytes, which the agent no longer receives.
-const REWRITTEN = new Set(['content-length', 'content-encoding', 'content-md5', 'digest', 'repr-digest', 'content-digest', 'etag']);
+const REWRITTEN = new Set(['content-length', 'content-encoding', 'content-range', 'content-md5', 'digest', 'repr-digest', 'content-digest', 'etag', 'last-modified']);
 
 function hasNoBody(ctx: RequestContext, upstream: UpstreamResponse): boolean {
   return ctx.req.method === 'HEAD' || upstream.status === 204 || upstream.status === 304 || upstream.headers['content-length'] === '0';

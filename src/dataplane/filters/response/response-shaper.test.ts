@@ -6,9 +6,9 @@ import { ResponseShaper, ShapeFindings } from './response-shaper.js';
 const KEY = Buffer.alloc(32, 7);
 
 /** Shapes a copy of the document, as the response filter does a parsed answer. */
-function shaped(rules: ResponseRules, document: unknown, rows?: RowRule, context?: Record<string, string>) {
+function shaped(rules: ResponseRules, document: unknown, rows?: RowRule, context?: Record<string, string>, success = true) {
   const findings = new ShapeFindings();
-  const result = new ResponseShaper(compileResponseRules(rules, rows)!, KEY, context).document(JSON.parse(JSON.stringify(document)), findings);
+  const result = new ResponseShaper(compileResponseRules(rules, rows)!, KEY, context, findings, success).document(typeof document === 'string' ? JSON.parse(document) : JSON.parse(JSON.stringify(document)));
   return { result, findings };
 }
 
@@ -80,7 +80,7 @@ describe('ResponseShaper: allow', () => {
 
   it('keeps a __proto__ key from the upstream as a plain field, never as a prototype', () => {
     const findings = new ShapeFindings();
-    const result = new ResponseShaper(compileResponseRules({ allow: ['__proto__.polluted', 'id'] }, undefined)!, KEY, undefined).document(JSON.parse('{"id":"C-1","__proto__":{"polluted":true,"other":1}}'), findings);
+    const result = new ResponseShaper(compileResponseRules({ allow: ['__proto__.polluted', 'id'] }, undefined)!, KEY, undefined, findings).document(JSON.parse('{"id":"C-1","__proto__":{"polluted":true,"other":1}}'));
     if (!result.ok) throw new Error(result.detail);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(JSON.parse(JSON.stringify(result.value))).toEqual(JSON.parse('{"id":"C-1","__proto__":{"polluted":true}}'));
@@ -99,6 +99,20 @@ describe('ResponseShaper: masking styles', () => {
     expect(pseudonym).toMatch(/^value_[0-9a-f]{16}$/);
     // Stable: the same id gets the same pseudonym in the next answer, so records can still be joined.
     expect((filtered({ mask: [{ field: 'id', style: 'hash' }] }, customer).value as { id: string }).id).toBe(pseudonym);
+  });
+});
+
+describe('ResponseShaper: what the records field leaves around the records', () => {
+  it('keeps only plain envelope values under an allow list, so an included object cannot carry what the list keeps out', () => {
+    const { result } = shaped({ records: 'items', allow: ['id'] }, { items: [{ id: 'p-1', salary: 150000 }], total: 1, next: 'c2', included: [{ salary: 150000, ssn: '123456789' }], meta: { page: 1 } });
+    expect(result).toEqual({ ok: true, value: { items: [{ id: 'p-1' }], total: 1, next: 'c2' } });
+  });
+});
+
+describe('ResponseShaper: recorded paths', () => {
+  it('names a key matched by * as *, and a key that is itself PII as *, never the upstream\'s key', () => {
+    const { findings } = shaped({ mask: ['contacts.*'], pii: {} }, { contacts: { 'ada@example.com': 'vip' }, byMail: { 'grace@example.com': { phone: '+44 20 7946 0958' } } });
+    expect([...findings.masked].sort()).toEqual(['byMail.*.phone', 'contacts.*']);
   });
 });
 
@@ -134,6 +148,16 @@ describe('ResponseShaper: task-bound rows', () => {
     const { result, findings } = shaped({ allow: ['id'] }, list, rows, { customer: 'C-1' });
     expect(result).toEqual({ ok: true, value: [{ id: 'O-1' }, { id: 'O-3' }] });
     expect(findings).toMatchObject({ records: 2, withheld: 2 });
+  });
+
+  it('never matches an integer that lost digits in parsing (beyond 2^53)', () => {
+    // 9007199254740993 parses as ...992: it must not pass for the customer ...992.
+    expect(shaped({}, '{"id":"O-1","customerId":9007199254740993}', rows, { customer: '9007199254740992' }).result).toMatchObject({ ok: false, code: 'WARDEN_DATA_ROW_NOT_BOUND' });
+  });
+
+  it('lets an error answer without an owner through, but still refuses one that names another customer', () => {
+    expect(shaped({}, { error: 'not_found', message: 'no order O-404' }, rows, { customer: 'C-1' }, false).result).toEqual({ ok: true, value: { error: 'not_found', message: 'no order O-404' } });
+    expect(shaped({}, { error: 'conflict', customerId: 'C-2', name: 'Bob' }, rows, { customer: 'C-1' }, false).result).toMatchObject({ ok: false, code: 'WARDEN_DATA_ROW_NOT_BOUND' });
   });
 
   it('refuses a single record of another customer, and matches numbers by their text', () => {

@@ -2,7 +2,7 @@ import type { CompiledResponseRules } from '../../../policy/data-rules.js';
 import { REDACTED, maskPii } from '../../../policy/pii/pii-masking.js';
 import { recognizePii } from '../../../policy/pii/pii-recognizers.js';
 import { REMOVED, editField, keepOnly, valueAt, type Masker } from './field-rules.js';
-import { DataFindings, scanPii } from './pii-scan.js';
+import { DataFindings, deniedDetail, scanPii } from '../../pii-scan.js';
 
 /** A record of another customer (or other bound resource) than the task's, left out of a list. */
 export const WITHHELD = Symbol('withheld');
@@ -29,31 +29,44 @@ export class ResponseShaper {
   readonly #hashKey: Buffer;
   /** The context claim value rows must equal; undefined when the grant binds no rows. */
   readonly #bound: string | undefined;
+  /** A record must show it is the task's (2xx answers); otherwise only one that names another owner is refused. */
+  readonly #ownerRequired: boolean;
+  readonly #maskers: readonly Masker[];
+  readonly #findings: ShapeFindings;
 
   /**
-   * `rowsApply`: whether the answer holds records at all. An error answer (a 404 for a missing
-   * order) is no record of another customer; its fields are still filtered and masked.
+   * `success`: the answer is a 2xx. An error answer (a 404 `{"error": …}` for a missing order)
+   * need not name an owner, but one that names another customer is still refused.
    */
-  constructor(rules: CompiledResponseRules, hashKey: Buffer, context: Readonly<Record<string, string>> | undefined, rowsApply = true) {
-    this.#rules = rowsApply || rules.rows === undefined ? rules : { ...rules, rows: undefined };
+  constructor(rules: CompiledResponseRules, hashKey: Buffer, context: Readonly<Record<string, string>> | undefined, findings: ShapeFindings, success = true) {
+    this.#rules = rules;
     this.#hashKey = hashKey;
-    this.#bound = this.#rules.rows === undefined ? undefined : context?.[this.#rules.rows.claim];
+    this.#bound = rules.rows === undefined ? undefined : context?.[rules.rows.claim];
+    this.#ownerRequired = success;
+    this.#findings = findings;
+    this.#maskers = rules.mask.map((rule) => this.#masker(rule.style));
   }
 
   /** One record, changed in place where possible; WITHHELD when it is not the task's. */
-  record(value: unknown, findings: ShapeFindings): unknown {
+  record(value: unknown): unknown {
     const rules = this.#rules;
-    if (rules.rows !== undefined) {
-      const owner = valueAt(value, rules.rows.path);
-      // A record without the field is not shown to be the task's: withheld (fail closed).
-      if ((typeof owner !== 'string' && typeof owner !== 'number') || String(owner) !== this.#bound) return WITHHELD;
-    }
+    if (rules.rows !== undefined && !this.#isTasks(valueAt(value, rules.rows.path))) return WITHHELD;
     let shaped = rules.allow === undefined ? value : keepOnly(value, rules.allow);
     if (shaped === REMOVED) shaped = null;
     for (let i = 0; i < rules.drop.length; i++) shaped = editField(shaped, rules.drop[i]!, 0, undefined, '');
-    for (let i = 0; i < rules.mask.length; i++) shaped = editField(shaped, rules.mask[i]!.path, 0, this.#masker(rules.mask[i]!.style, findings), '');
-    if (rules.pii !== undefined) shaped = scanPii(shaped, undefined, '', rules.pii, this.#hashKey, findings);
+    for (let i = 0; i < rules.mask.length; i++) shaped = editField(shaped, rules.mask[i]!.path, 0, this.#maskers[i]!, '');
+    if (rules.pii !== undefined) shaped = scanPii(shaped, undefined, '', rules.pii, this.#hashKey, this.#findings);
     return shaped;
+  }
+
+  /**
+   * Whether a record's owner field shows it is the task's. A missing field fails closed in a
+   * success answer; an integer beyond 2^53 lost digits in parsing and never matches.
+   */
+  #isTasks(owner: unknown): boolean {
+    if (owner === undefined || owner === null) return !this.#ownerRequired;
+    if (typeof owner === 'number') return Number.isSafeInteger(owner) && String(owner) === this.#bound;
+    return typeof owner === 'string' && owner === this.#bound;
   }
 
   /**
@@ -61,7 +74,8 @@ export class ResponseShaper {
    * records, else the document is one. A list loses the records that are not the task's; a
    * single record that is not refuses the answer, as does a class the PII rules deny.
    */
-  document(document: unknown, findings: ShapeFindings): ShapedDocument {
+  document(document: unknown): ShapedDocument {
+    const findings = this.#findings;
     const field = this.#rules.records;
     const envelope = field !== undefined && typeof document === 'object' && document !== null && !Array.isArray(document) ? (document as Record<string, unknown>) : undefined;
     const list = Array.isArray(document) ? document : envelope !== undefined && Array.isArray(envelope[field!]) ? (envelope[field!] as unknown[]) : undefined;
@@ -69,27 +83,39 @@ export class ResponseShaper {
     if (list !== undefined) {
       const kept: unknown[] = [];
       for (let i = 0; i < list.length; i++) {
-        const shaped = this.record(list[i], findings);
+        const shaped = this.record(list[i]);
         if (shaped === WITHHELD) findings.withheld++;
         else kept.push(shaped);
       }
       findings.records = kept.length;
       if (envelope === undefined) value = kept;
       else {
-        // The envelope's other fields (totals, cursors) are not records; PII rules still apply to them.
         envelope[field!] = kept;
-        const pii = this.#rules.pii;
-        if (pii !== undefined) for (const key in envelope) if (key !== field && Object.hasOwn(envelope, key)) envelope[key] = scanPii(envelope[key], key, key, pii, this.#hashKey, findings);
-        value = envelope;
+        value = this.#envelope(envelope, field!);
       }
     } else {
-      const shaped = this.record(document, findings);
+      const shaped = this.record(document);
       if (shaped === WITHHELD) return { ok: false, code: 'WARDEN_DATA_ROW_NOT_BOUND', detail: this.foreignDetail() };
       findings.records = document === null || typeof document !== 'object' ? 0 : 1;
       value = shaped;
     }
     if (findings.denied !== undefined) return { ok: false, code: 'WARDEN_DATA_PII_DENIED', detail: deniedDetail(findings) };
     return { ok: true, value };
+  }
+
+  /**
+   * The envelope's other fields (totals, cursors) are not records: PII rules apply to them, and
+   * under an allow list only plain values stay — an `included` or `expand`ed object beside the
+   * records would otherwise carry what the allow list keeps out of them.
+   */
+  #envelope(envelope: Record<string, unknown>, field: string): Record<string, unknown> {
+    const pii = this.#rules.pii;
+    for (const key of Object.keys(envelope)) {
+      if (key === field) continue;
+      if (this.#rules.allow !== undefined && typeof envelope[key] === 'object' && envelope[key] !== null) delete envelope[key];
+      else if (pii !== undefined) envelope[key] = scanPii(envelope[key], key, key, pii, this.#hashKey, this.#findings);
+    }
+    return envelope;
   }
 
   foreignDetail(): string {
@@ -101,8 +127,9 @@ export class ResponseShaper {
    * e-mail keeps its domain, a secret or birth date is never partly shown, and a pseudonym says
    * its class; `redact` asks only when the grant has PII rules (whose classes are recorded).
    */
-  #masker(style: 'redact' | 'partial' | 'hash', findings: ShapeFindings): Masker {
+  #masker(style: 'redact' | 'partial' | 'hash'): Masker {
     const key = this.#hashKey;
+    const findings = this.#findings;
     return (value, where) => {
       findings.masked.add(where);
       // Without PII rules a redacted field's class is not worth a recognizer run: its name is recorded.
@@ -112,11 +139,6 @@ export class ResponseShaper {
       return style === 'redact' ? REDACTED : maskPii(value, piiClass, style, key);
     };
   }
-}
-
-export function deniedDetail(findings: DataFindings): string {
-  const denied = findings.denied!;
-  return `${denied.field} holds ${denied.piiClass.replaceAll('_', ' ')} data, which this grant does not let through`;
 }
 
 /** `orders[].email` → `email`: the field name recognizers take as context. */

@@ -1,7 +1,7 @@
-import type { PiiClass } from '../../../model/pii-vocabulary.js';
-import type { CompiledPiiRules } from '../../../policy/data-rules.js';
-import { maskPii } from '../../../policy/pii/pii-masking.js';
-import { recognizePii } from '../../../policy/pii/pii-recognizers.js';
+import type { PiiClass } from '../model/pii-vocabulary.js';
+import type { CompiledPiiRules } from '../policy/data-rules.js';
+import { maskPii } from '../policy/pii/pii-masking.js';
+import { recognizePii } from '../policy/pii/pii-recognizers.js';
 
 /** What filtering one message found: masked field paths, PII classes seen, and a class that refuses it. */
 export class DataFindings {
@@ -39,7 +39,15 @@ export function scanPii(value: unknown, field: string | undefined, at: string, r
   const object = value as Record<string, unknown>;
   for (const key in object) {
     if (!Object.hasOwn(object, key)) continue;
-    object[key] = scanPii(object[key], key, at === '' ? key : `${at}.${key}`, rules, hashKey, findings);
+    // Paths are recorded: a key that is itself PII (a map keyed by e-mail address) is named `*`.
+    const name = key.length >= 5 && recognizePii(key, undefined) !== undefined ? '*' : key;
+    object[key] = scanPii(object[key], key, at === '' ? name : `${at}.${name}`, rules, hashKey, findings);
   }
   return value;
+}
+
+/** Why a message was refused for a denied class: the field, never the value. */
+export function deniedDetail(findings: DataFindings): string {
+  const denied = findings.denied!;
+  return `${denied.field} holds ${denied.piiClass.replaceAll('_', ' ')} data, which this grant does not let through`;
 }
