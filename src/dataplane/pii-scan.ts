@@ -40,7 +40,7 @@ export function scanPii(value: unknown, field: string | undefined, at: string, r
   for (const key in object) {
     if (!Object.hasOwn(object, key)) continue;
     // Paths are recorded: a key that is itself PII (a map keyed by e-mail address) is named `*`.
-    const name = key.length >= 5 && recognizePii(key, undefined) !== undefined ? '*' : key;
+    const name = mayBePii(key) && recognizePii(key, undefined) !== undefined ? '*' : key;
     object[key] = scanPii(object[key], key, at === '' ? name : `${at}.${name}`, rules, hashKey, findings);
   }
   return value;
@@ -50,4 +50,18 @@ export function scanPii(value: unknown, field: string | undefined, at: string, r
 export function deniedDetail(findings: DataFindings): string {
   const denied = findings.denied!;
   return `${denied.field} holds ${denied.piiClass.replaceAll('_', ' ')} data, which this grant does not let through`;
+}
+
+/**
+ * Whether a key can be a PII value at all: every class the recognizers know without a field
+ * name (e-mail addresses, card, phone, IBAN and SSN numbers, IPs, keys and tokens) has an `@`
+ * or a digit. Ordinary field names have neither, and skip the recognizers.
+ */
+function mayBePii(key: string): boolean {
+  if (key.length < 5) return false;
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code === 64 || (code >= 48 && code <= 57)) return true; // @ or 0-9
+  }
+  return false;
 }
