@@ -1,6 +1,7 @@
-import { BackgroundDeliveries, DEFAULT_RETRY_DELAYS_MS, DEFAULT_TIMEOUT_MS, withRetries } from './background-deliveries.js';
+import { DEFAULT_RETRY_DELAYS_MS, DEFAULT_TIMEOUT_MS, withRetries } from './background-deliveries.js';
+import { BackgroundNotifier } from './background-notifier.js';
 import { notificationSeverity } from './notification-severity.js';
-import type { Notification, Notifier } from './notifier.js';
+import type { Notification } from './notifier.js';
 import { originOf, postJson } from './post-json.js';
 
 export interface SlackOptions {
@@ -38,25 +39,16 @@ const FIELDS: readonly (readonly [key: string, label: string])[] = [
  * Rocket.Chat, Teams workflows) as `{ text, blocks }`. Same delivery as the webhook notifier:
  * retried with backoff on network errors, 429 and 5xx, never blocking or failing the caller.
  */
-export class SlackNotifier implements Notifier {
-  readonly #deliveries: BackgroundDeliveries;
+export class SlackNotifier extends BackgroundNotifier {
   // Private (#): neither JSON.stringify nor util.inspect shows the URL.
   readonly #options: SlackOptions;
 
   constructor(options: SlackOptions) {
+    super(options.onError);
     this.#options = options;
-    this.#deliveries = new BackgroundDeliveries(options.onError);
   }
 
-  notify(notification: Notification): void {
-    this.#deliveries.start(() => this.#deliver(notification));
-  }
-
-  flush(): Promise<void> {
-    return this.#deliveries.flush();
-  }
-
-  async #deliver(notification: Notification): Promise<void> {
+  protected override async deliver(notification: Notification): Promise<void> {
     const body = JSON.stringify(slackMessage(notification));
     const { url } = this.#options;
     try {

@@ -1,9 +1,10 @@
 import type { NotifySeverity } from '../../model/config/gateway-config.js';
 import type { SinkTransport } from '../audit/sinks/sink-transport.js';
 import { rfc5424Message } from '../audit/sinks/syslog-format.js';
-import { BackgroundDeliveries, DEFAULT_RETRY_DELAYS_MS, withRetries } from './background-deliveries.js';
+import { DEFAULT_RETRY_DELAYS_MS, withRetries } from './background-deliveries.js';
+import { BackgroundNotifier } from './background-notifier.js';
 import { notificationSeverity } from './notification-severity.js';
-import type { Notification, Notifier } from './notifier.js';
+import type { Notification } from './notifier.js';
 
 /** Syslog severity (RFC 5424 table 2) per notification severity; notifications without one are notices. */
 const NOTIFY_SYSLOG_SEVERITY: Readonly<Record<NotifySeverity | 'none', number>> = { critical: 2, high: 3, medium: 4, low: 5, none: 5 };
@@ -34,24 +35,19 @@ export interface SyslogNotifierOptions {
  * is closed: notifications come minutes apart, and an idle connection must not keep the process
  * alive or go stale.
  */
-export class SyslogNotifier implements Notifier {
-  readonly #deliveries: BackgroundDeliveries;
+export class SyslogNotifier extends BackgroundNotifier {
   readonly #options: SyslogNotifierOptions;
   #queue: Promise<void> = Promise.resolve();
   #waiting = 0;
   #sent = 0;
 
   constructor(options: SyslogNotifierOptions) {
+    super(options.onError);
     this.#options = options;
-    this.#deliveries = new BackgroundDeliveries(options.onError);
   }
 
-  notify(notification: Notification): void {
-    this.#deliveries.start(() => this.#enqueue(notification));
-  }
-
-  flush(): Promise<void> {
-    return this.#deliveries.flush();
+  protected override deliver(notification: Notification): Promise<void> {
+    return this.#enqueue(notification);
   }
 
   #message(notification: Notification): string {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { BackgroundDeliveries, DEFAULT_RETRY_DELAYS_MS, DEFAULT_TIMEOUT_MS, withRetries } from './background-deliveries.js';
-import type { Notification, Notifier } from './notifier.js';
+import { DEFAULT_RETRY_DELAYS_MS, DEFAULT_TIMEOUT_MS, withRetries } from './background-deliveries.js';
+import { BackgroundNotifier } from './background-notifier.js';
+import type { Notification } from './notifier.js';
 import { originOf, postJson } from './post-json.js';
 import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature.js';
 
@@ -20,22 +21,12 @@ export interface WebhookOptions {
  * check origin and freshness; retried with backoff on network errors and 5xx; never blocks or
  * fails the governance action that caused it.
  */
-export class WebhookNotifier implements Notifier {
-  readonly #deliveries: BackgroundDeliveries;
-
+export class WebhookNotifier extends BackgroundNotifier {
   constructor(private readonly options: WebhookOptions) {
-    this.#deliveries = new BackgroundDeliveries(options.onError);
+    super(options.onError);
   }
 
-  notify(notification: Notification): void {
-    this.#deliveries.start(() => this.#deliver(notification));
-  }
-
-  flush(): Promise<void> {
-    return this.#deliveries.flush();
-  }
-
-  async #deliver(notification: Notification): Promise<void> {
+  protected override async deliver(notification: Notification): Promise<void> {
     const body = JSON.stringify(notification);
     const id = randomUUID();
     const { url, secret } = this.options;
